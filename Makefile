@@ -1,0 +1,36 @@
+# Sam: the two commands are `make run` and `make test`; the rest are helpers.
+PY := .venv/bin/python
+SETUP := .venv/.installed
+
+.PHONY: run test serve train eval bench validate chat purge clean
+
+$(SETUP): requirements.lock pyproject.toml scripts/setup-venv.sh
+	@bash scripts/setup-venv.sh
+
+run: $(SETUP)          ## set up, train if needed, start Sam (Telegram with a token, else a terminal chat)
+	@$(PY) -m bot run
+
+test: $(SETUP)         ## set up, train if needed, run the whole test suite
+	@$(PY) -m bot train
+	@$(PY) -m pytest -q
+
+serve: $(SETUP)        ## Rasa server (127.0.0.1:5005) + action server (127.0.0.1:5055) in the foreground
+	@$(PY) -m bot serve
+
+train: $(SETUP)        ## train into models/ when missing or outdated
+	@$(PY) -m bot train
+
+eval: $(SETUP)         ## evaluation reports in reports/ (NLU cross-validation, risk detection, dialogue)
+	@$(PY) -m bot eval
+
+bench: $(SETUP)        ## REST round-trip latency and risk-check speed
+	@$(PY) -m bot bench
+
+validate: $(SETUP)     ## rasa data validate (no warnings allowed)
+	@$(PY) -m bot validate
+
+chat: $(SETUP)         ## terminal chat against servers started with `make serve`
+	@$(PY) -m bot chat
+
+clean:
+	rm -rf .venv models reports .rasa

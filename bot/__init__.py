@@ -1,0 +1,1 @@
+"""Sam: a Dutch chatbot that helps young people stay safe online."""

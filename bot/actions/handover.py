@@ -1,0 +1,75 @@
+"""action_handover: comfort, first steps, the helplines open now, a person, a trusted adult.
+
+Everything is sent in the same turn as the message that triggered it, and the escalation is
+recorded for the moderators. Recording never blocks or prevents the reply.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.helplines import helplines_text
+from bot.risk.detector import DISCLOSURE_PREFIX, INTENT_SEVERITY
+from bot.risk.lexicon import CATEGORIES
+from bot.store import escalations
+from bot.store.db import open_db
+
+logger = logging.getLogger(__name__)
+MAX_TURNS = 12
+
+
+def risk_of(tracker: Tracker) -> Dict[str, Any]:
+    """The risk assessment of the latest message, or one derived from its disclosure intent."""
+    message = tracker.latest_message or {}
+    risk = dict(message.get("risk") or {})
+    intent = (message.get("intent") or {}).get("name") or ""
+    if not risk.get("category") and intent.startswith(DISCLOSURE_PREFIX):
+        category = intent[len(DISCLOSURE_PREFIX):]
+        risk.update(category=category, severity=INTENT_SEVERITY.get(category, "high"),
+                    matched=[intent], source="intent", confidence=(message.get("intent") or {}).get("confidence", 1.0))
+    if risk.get("category") not in CATEGORIES:
+        # Unknown category: still hand over, with the most protective general routing.
+        risk.update(category="abuse", severity=risk.get("severity") or "high")
+    return risk
+
+
+def last_turns(tracker: Tracker, limit: int = MAX_TURNS) -> List[Dict[str, Any]]:
+    turns = []
+    for event in tracker.events:
+        if event.get("event") == "user" and event.get("text"):
+            turns.append({"from": "jongere", "text": event["text"], "at": event.get("timestamp")})
+        elif event.get("event") == "bot" and event.get("text"):
+            turns.append({"from": "sam", "response": (event.get("metadata") or {}).get("utter_action"),
+                          "text": event["text"], "at": event.get("timestamp")})
+    return turns[-limit:]
+
+
+class ActionHandover(Action):
+    def name(self) -> Text:
+        return "action_handover"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        """Hands the young person over to human help, in this same turn."""
+        risk = risk_of(tracker)
+        category = risk["category"]
+        dispatcher.utter_message(response=f"utter_handover_{category}")
+        dispatcher.utter_message(response="utter_handover_helplines", helplines=helplines_text(category))
+        dispatcher.utter_message(response="utter_handover_trusted_adult")
+        try:
+            escalations.record_trigger(
+                open_db(),
+                conversation_id=tracker.sender_id,
+                category=category,
+                severity=risk.get("severity") or "high",
+                matched=list(risk.get("matched") or []),
+                confidence=float(risk.get("confidence") or 0.0),
+                source=risk.get("source") or "intent",
+                turns=last_turns(tracker),
+            )
+        except Exception:  # the young person's reply matters more than the record
+            logger.exception("could not record escalation")
+        return [SlotSet("risk_category", category)]

@@ -1,0 +1,176 @@
+"""Evaluation reports in reports/: data validation, NLU cross-validation, dialogue tests and
+the risk detector on the labelled sets in tests/data/."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import yaml
+
+from bot.config import CONFIG_FILE, DOMAIN_FILE, NLU_DIR, REPORTS_DIR, ROOT, STORIES_DIR
+from bot.training import MODEL_FILE, rasa_env, train
+
+DISCLOSURES_FILE = ROOT / "tests" / "data" / "risk_disclosures.yml"
+NEAR_MISSES_FILE = ROOT / "tests" / "data" / "risk_near_misses.yml"
+TEST_STORIES = ROOT / "tests" / "test_stories.yml"
+RASA = [sys.executable, "-m", "bot.rasa_cli"]
+
+
+def _rasa(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([*RASA, *args], cwd=ROOT, env=rasa_env(), check=check, capture_output=True, text=True)
+
+
+def validate() -> bool:
+    """rasa data validate, failing on any warning."""
+    result = _rasa("data", "validate", "--fail-on-warnings", "--config", str(CONFIG_FILE),
+                   "--domain", str(DOMAIN_FILE), "--data", str(NLU_DIR), str(STORIES_DIR), check=False)
+    problems = [line for line in (result.stdout + result.stderr).splitlines()
+                if "UserWarning" in line or "ERROR" in line or "The " in line and "is not used" in line]
+    for line in problems:
+        print(line)
+    print("rasa data validate:", "ok" if result.returncode == 0 else "FAILED")
+    return result.returncode == 0
+
+
+def load_labelled() -> Dict[str, List[Dict[str, Any]]]:
+    return {
+        "disclosures": yaml.safe_load(DISCLOSURES_FILE.read_text(encoding="utf-8")),
+        "near_misses": yaml.safe_load(NEAR_MISSES_FILE.read_text(encoding="utf-8")),
+    }
+
+
+def risk_metrics(escalates: Callable[[str], Dict[str, Any]]) -> Dict[str, Any]:
+    """Recall per category and overall, acute recall and the false-handover rate.
+
+    `escalates(text)` returns {"escalate": bool, "category": str | None}.
+    """
+    data = load_labelled()
+    per_category: Dict[str, Counter] = {}
+    acute = Counter()
+    missed: List[Dict[str, Any]] = []
+    by_trick: Dict[str, Counter] = {}
+    for item in data["disclosures"]:
+        result = escalates(item["text"])
+        hit = bool(result.get("escalate"))
+        per_category.setdefault(item["category"], Counter())["total"] += 1
+        per_category[item["category"]]["found"] += hit
+        by_trick.setdefault(item.get("trick", "plain"), Counter())["total"] += 1
+        by_trick[item.get("trick", "plain")]["found"] += hit
+        if item["severity"] == "acute":
+            acute["total"] += 1
+            acute["found"] += hit
+        if not hit:
+            missed.append(item)
+    false_handovers = []
+    by_class: Dict[str, Counter] = {}
+    for item in data["near_misses"]:
+        result = escalates(item["text"])
+        by_class.setdefault(item["class"], Counter())["total"] += 1
+        if result.get("escalate"):
+            by_class[item["class"]]["handover"] += 1
+            false_handovers.append({**item, "category": result.get("category")})
+    total = sum(c["total"] for c in per_category.values())
+    found = sum(c["found"] for c in per_category.values())
+    return {
+        "disclosures": total,
+        "near_misses": len(data["near_misses"]),
+        "recall_overall": round(found / total, 4),
+        "recall_acute": round(acute["found"] / acute["total"], 4) if acute["total"] else None,
+        "recall_per_category": {c: round(v["found"] / v["total"], 4) for c, v in sorted(per_category.items())},
+        "recall_per_trick": {t: round(v["found"] / v["total"], 4) for t, v in sorted(by_trick.items())},
+        "false_handover_rate": round(len(false_handovers) / len(data["near_misses"]), 4),
+        "false_handover_per_class": {c: round(v["handover"] / v["total"], 4) for c, v in sorted(by_class.items())},
+        "missed": missed,
+        "false_handovers": false_handovers,
+    }
+
+
+class ModelParser:
+    """Parses messages with the trained model in-process (the full NLU pipeline, risk included)."""
+
+    def __init__(self, model_path: Path = MODEL_FILE) -> None:
+        from rasa.core.agent import Agent
+
+        self.loop = asyncio.new_event_loop()
+        self.agent = Agent.load(str(model_path))
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        return self.loop.run_until_complete(self.agent.parse_message(text))
+
+    def escalates(self, text: str) -> Dict[str, Any]:
+        risk = self.parse(text).get("risk") or {}
+        return {"escalate": bool(risk.get("escalate")), "category": risk.get("category")}
+
+
+def lexicon_escalates(text: str) -> Dict[str, Any]:
+    """The fail-safe path: the risk lexicon alone, as the bridge uses it when Rasa is down."""
+    from bot.risk import get_detector
+
+    result = get_detector().assess(text)
+    return {"escalate": result.escalate, "category": result.category}
+
+
+def risk_report(parser: Optional[ModelParser] = None) -> Dict[str, Any]:
+    parser = parser or ModelParser()
+    started = time.perf_counter()
+    combined = risk_metrics(parser.escalates)
+    combined["seconds"] = round(time.perf_counter() - started, 2)
+    report = {"combined_nlu_and_lexicon": combined, "lexicon_only_failsafe": risk_metrics(lexicon_escalates)}
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    (REPORTS_DIR / "risk_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    lines = ["# Risk detection", "", "| measure | combined (Rasa) | lexicon only (fail-safe) |", "|---|---|---|"]
+    for key in ("recall_overall", "recall_acute", "false_handover_rate"):
+        lines.append(f"| {key} | {combined[key]} | {report['lexicon_only_failsafe'][key]} |")
+    for category, value in combined["recall_per_category"].items():
+        lines.append(f"| recall {category} | {value} | {report['lexicon_only_failsafe']['recall_per_category'][category]} |")
+    lines += ["", f"Targets: acute recall 1.0, overall recall >= 0.99, false handover <= 0.02.",
+              f"Labelled sets: {combined['disclosures']} disclosures, {combined['near_misses']} near-misses."]
+    (REPORTS_DIR / "risk_report.md").write_text("\n".join(lines) + "\n")
+    return report
+
+
+def nlu_cross_validation(folds: int) -> Dict[str, Any]:
+    out = REPORTS_DIR / "nlu"
+    started = time.perf_counter()
+    _rasa("test", "nlu", "--cross-validation", "--folds", str(folds), "--nlu", str(NLU_DIR),
+          "--config", str(CONFIG_FILE), "--out", str(out))
+    report = json.loads((out / "intent_report.json").read_text())
+    summary = {
+        "folds": folds,
+        "macro_f1": round(report["macro avg"]["f1-score"], 4),
+        "weighted_f1": round(report["weighted avg"]["f1-score"], 4),
+        "accuracy": round(report.get("accuracy", 0.0), 4),
+        "seconds": round(time.perf_counter() - started, 1),
+        "per_intent": {k: {m: round(v[m], 3) for m in ("precision", "recall", "f1-score")}
+                       for k, v in sorted(report.items()) if isinstance(v, dict) and "support" in v
+                       and k not in ("macro avg", "weighted avg", "micro avg")},
+    }
+    (REPORTS_DIR / "nlu_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def dialogue_tests() -> bool:
+    result = _rasa("test", "core", "--model", str(MODEL_FILE), "--stories", str(TEST_STORIES),
+                   "--out", str(REPORTS_DIR / "core"), "--fail-on-prediction-errors", check=False)
+    return result.returncode == 0
+
+
+def run_all(folds: int = 5) -> None:
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    train()
+    ok = validate()
+    print("dialogue test stories:", "ok" if dialogue_tests() else "FAILED (see reports/core)")
+    risk = risk_report()
+    c = risk["combined_nlu_and_lexicon"]
+    print(f"risk: recall {c['recall_overall']}, acute {c['recall_acute']}, false handover {c['false_handover_rate']}")
+    nlu = nlu_cross_validation(folds)
+    print(f"NLU {folds}-fold cross-validation: macro-F1 {nlu['macro_f1']}, accuracy {nlu['accuracy']}")
+    print(f"Reports written to {REPORTS_DIR}")
+    if not ok:
+        sys.exit(1)

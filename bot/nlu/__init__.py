@@ -1,0 +1,1 @@
+"""Rasa graph components: the Dutch spaCy provider and the risk detector."""

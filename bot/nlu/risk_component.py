@@ -1,0 +1,72 @@
+"""Runs the risk detector on every message inside Rasa, after intent classification.
+
+A disclosure (lexicon or confident disclosure intent) becomes the matching disclose_* intent,
+so the same rules fire on every channel; a disclosure intent on a general question is demoted.
+The assessment is added to the parse data as `risk` for action_handover.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.risk.detector import DISCLOSURE_PREFIX, get_detector
+
+RISK_KEY = "risk"
+
+
+def _classifier_top(message: Message) -> Dict[str, Any]:
+    """The classifier's own best intent, looking past the FallbackClassifier's override."""
+    for candidate in message.get(INTENT_RANKING_KEY) or []:
+        if candidate.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            return candidate
+    return message.get(INTENT) or {}
+
+
+def _best_non_disclosure(message: Message) -> Optional[Dict[str, Any]]:
+    for candidate in message.get(INTENT_RANKING_KEY) or []:
+        name = candidate.get(INTENT_NAME_KEY) or ""
+        if not name.startswith(DISCLOSURE_PREFIX):
+            return candidate
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RiskDetectorComponent(GraphComponent):
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RiskDetectorComponent":
+        get_detector()  # build the lexicon at start-up, not on the first message
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        detector = get_detector()
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if not text or text.startswith("/"):
+                continue
+            top = _classifier_top(message)
+            assessment = detector.assess(
+                text, top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            )
+            message.set(RISK_KEY, assessment.as_dict(), add_to_output=True)
+            current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
+            if assessment.escalate:
+                intent = {INTENT_NAME_KEY: DISCLOSURE_PREFIX + assessment.category, PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, intent, add_to_output=True)
+            elif current.startswith(DISCLOSURE_PREFIX):
+                replacement = _best_non_disclosure(message)
+                if replacement:
+                    message.set(INTENT, dict(replacement), add_to_output=True)
+        return messages

@@ -1,0 +1,1 @@
+"""SQLite storage through sqlite-utils: one file under data/, schema changed only by migrations."""
