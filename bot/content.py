@@ -20,6 +20,7 @@ RESPONSES_DIR = "responses"
 HELPLINES_FILE = "helplines.yml"
 LEXICON_FILE = "risk_lexicon.yml"
 FOLLOWUPS_FILE = "followups.yml"
+COMMANDS_FILE = "commands.yml"
 _VARIABLE = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -33,6 +34,7 @@ class Content:
     helplines: Dict[str, Any]
     lexicon: Dict[str, Any]
     followups: Dict[str, Dict[str, str]]
+    commands: Dict[str, str] = field(default_factory=dict)
     version: str = ""
 
     def response(self, name: str) -> Dict[str, Any]:
@@ -78,7 +80,7 @@ def _load_responses(directory: Path) -> Dict[str, List[Dict[str, Any]]]:
 
 def _files(root: Path) -> List[Path]:
     return sorted(root.glob(f"{RESPONSES_DIR}/*.yml")) + [
-        root / name for name in (HELPLINES_FILE, LEXICON_FILE, FOLLOWUPS_FILE) if (root / name).exists()
+        root / name for name in (HELPLINES_FILE, LEXICON_FILE, FOLLOWUPS_FILE, COMMANDS_FILE) if (root / name).exists()
     ]
 
 
@@ -93,6 +95,7 @@ def load_content(root: Optional[Path] = None) -> Content:
         helplines=_read_yaml(root / HELPLINES_FILE),
         lexicon=_read_yaml(root / LEXICON_FILE) if (root / LEXICON_FILE).exists() else {},
         followups=_read_yaml(root / FOLLOWUPS_FILE) if (root / FOLLOWUPS_FILE).exists() else {},
+        commands=(_read_yaml(root / COMMANDS_FILE).get("commands") or {}) if (root / COMMANDS_FILE).exists() else {},
         version=_fingerprint(root),
     )
 

@@ -19,6 +19,7 @@ from bot.config import Settings, secret_from_env_or_file
 from bot.helplines import helplines_text
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.risk import get_detector
+from bot.risk.normalise import clean_text
 from bot.store import conversations, inbox, trackers
 from bot.store.conversations import Pseudonymiser
 
@@ -35,8 +36,8 @@ MEDIA_RESPONSES = {
     "edited": "utter_edited_message",
 }
 # Commands answered by the gateway; other commands map to Rasa intents (see COMMAND_PAYLOADS).
-COMMAND_RESPONSES = {"/start": "utter_start", "/vergeet": "utter_forget_confirm"}
-COMMAND_PAYLOADS = {"/help": "/help", "/privacy": "/ask_bot_privacy", "/mens": "/request_human"}
+COMMAND_RESPONSES = {"/start": "utter_start", "/vergeet": "utter_forget_confirm", "/mens": "utter_human"}
+COMMAND_PAYLOADS = {"/help": "/help", "/privacy": "/ask_bot_privacy"}
 FORGET_YES, FORGET_NO = "/vergeet_ja", "/vergeet_nee"
 
 
@@ -142,14 +143,17 @@ class Gateway:
         if conversation_id is None:  # erased conversation
             inbox.complete(self.db, item["id"], None, [])
             return True
-        text = (item["text"] or "").strip()
+        text = clean_text(item["text"] or "")
         kind = item["kind"]
         if kind in MEDIA_RESPONSES:
             return self._complete(item, [self._render(MEDIA_RESPONSES[kind])])
-        if kind == "command" and text.split()[0].split("@")[0].lower() in COMMAND_RESPONSES:
-            return self._complete(item, [self._render(COMMAND_RESPONSES[text.split()[0].split("@")[0].lower()])])
         if kind == "command":
-            text = COMMAND_PAYLOADS.get(text.split()[0].split("@")[0].lower(), text)
+            command = text.split()[0].split("@")[0].lower() if text else ""
+            if command in COMMAND_RESPONSES:
+                # /mens lists the people to talk to now; it works even when Rasa is down.
+                return self._complete(item, [self._render(COMMAND_RESPONSES[command],
+                                                          helplines=helplines_text("general"))])
+            text = COMMAND_PAYLOADS.get(command, text)
         if text in (FORGET_YES, FORGET_NO):
             return await self._forget(item, confirmed=text == FORGET_YES)
         if not text:
@@ -177,7 +181,7 @@ class Gateway:
 
     def _failsafe(self, assessment: Any) -> Reply:
         if assessment is not None and assessment.escalate:
-            return self._render("utter_failsafe_risk", helplines=helplines_text(assessment.category))
+            return self._render("utter_failsafe_risk", helplines=helplines_text(assessment.category, only_24_7=True))
         return self._render("utter_be_right_back")
 
     async def _forget(self, item: Dict[str, Any], confirmed: bool) -> bool:

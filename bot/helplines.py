@@ -89,14 +89,29 @@ def choose(category: str, now: Optional[datetime] = None, data: Optional[Dict[st
     return chosen
 
 
-def helplines_text(category: str, now: Optional[datetime] = None, content: Any = None) -> str:
-    """The helplines for a category as lines of text, worded by content/helplines.yml."""
+def always_open(category: str, data: Optional[Dict[str, Any]] = None) -> List[Tuple[str, str]]:
+    """Only the 24/7 lines for a category: the category's own, else its always-open fallback."""
+    data = data or content_module.current().helplines
+    lines = data["lines"]
+    ids = list((data.get("routing") or {}).get(category) or []) + _always_open_for(category, data)
+    chosen = [line_id for line_id in dict.fromkeys(ids) if lines[line_id].get("hours") == ALWAYS
+              and lines[line_id].get("hours_verified", True)]
+    return [(line_id, ALWAYS) for line_id in chosen]
+
+
+def helplines_text(category: str, now: Optional[datetime] = None, content: Any = None,
+                   only_24_7: bool = False) -> str:
+    """The helplines for a category as lines of text, worded by content/helplines.yml.
+
+    `only_24_7`: just the lines open day and night (the bridge's fail-safe when Rasa is down).
+    """
     data = (content or content_module.current()).helplines
     texts = data.get("texts") or {}
     template = {ALWAYS: "always_open", ADDED_24_7: "always_open", OPEN: "open_now",
                 PROBABLY_OPEN: "probably_open", CLOSED: "closed_now", UNKNOWN: "hours_unknown"}
     out = []
-    for line_id, line_status in choose(category, now, data):
+    chosen = always_open(category, data) if only_24_7 else choose(category, now, data)
+    for line_id, line_status in chosen:
         line = data["lines"][line_id]
         if line_status == ADDED_24_7 and texts.get("closed_add_24_7"):
             out.append(texts["closed_add_24_7"])

@@ -41,6 +41,28 @@ class RunningSam:
         self.supervisor = supervisor
         self.url = settings.rasa_url
 
+    def say(self, conversation: str, text: str) -> list:
+        """Sends a message through the REST channel; returns the names of Sam's responses this turn."""
+        import httpx
+
+        reply = httpx.post(f"{self.url}/webhooks/rest/webhook", json={"sender": conversation, "message": text},
+                           timeout=30)
+        reply.raise_for_status()
+        return self.last_turn(conversation)
+
+    def tracker(self, conversation: str) -> dict:
+        import httpx
+
+        response = httpx.get(f"{self.url}/conversations/{conversation}/tracker",
+                             params={"token": self.settings.rasa_auth_token}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def last_turn(self, conversation: str) -> list:
+        events = self.tracker(conversation)["events"]
+        last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
+        return [(e.get("metadata") or {}).get("utter_action") for e in events[last_user:] if e["event"] == "bot"]
+
 
 @pytest.fixture(scope="session")
 def sam_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSam]:
@@ -52,7 +74,7 @@ def sam_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSam
     data = tmp_path_factory.mktemp("sam-data")
     rasa_port, action_port = free_port(), free_port()
     env = {"SAM_DATA_DIR": str(data), "RASA_PORT": str(rasa_port), "ACTION_SERVER_PORT": str(action_port),
-           "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
+           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_AUTH_TOKEN": "test-token"}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     train()
@@ -68,3 +90,68 @@ def sam_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSam
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+class Bridge:
+    """`python -m bot telegram` as a real subprocess, so it can be killed with SIGKILL."""
+
+    def __init__(self, env: dict, log_path: Path) -> None:
+        import subprocess
+        import sys
+
+        from bot.config import ROOT
+
+        self.log = open(log_path, "a")
+        self.process = subprocess.Popen([sys.executable, "-m", "bot", "telegram"], cwd=ROOT,
+                                        env={**os.environ, **env}, stdout=self.log, stderr=self.log)
+
+    def kill(self) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except Exception:
+                self.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def telegram():
+    from tests.fakes import FakeTelegram
+
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def start_bridge(sam_servers, telegram):
+    """Starts bridges against the fake Telegram and the real Rasa; stops them after the test."""
+    from tests.fakes import TOKEN
+
+    bridges = []
+
+    def start(rasa_url: str = None, **extra_env: str) -> Bridge:
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": telegram.base_url,
+               "SAM_DATA_DIR": str(sam_servers.settings.data_dir), "RASA_URL": rasa_url or sam_servers.url,
+               "RASA_TIMEOUT_SECONDS": "3", "SAM_LOG_LEVEL": "INFO", **extra_env}
+        log_dir = sam_servers.settings.data_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        bridge = Bridge(env, log_dir / "bridge.log")
+        bridges.append(bridge)
+        assert telegram.wait_for(lambda: len(telegram.called("setMyCommands")) > start.started, 60), \
+            "bridge did not start"
+        start.started = len(telegram.called("setMyCommands"))
+        return bridge
+
+    start.started = len(telegram.called("setMyCommands"))
+    yield start
+    for bridge in bridges:
+        bridge.stop()

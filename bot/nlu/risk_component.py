@@ -29,6 +29,17 @@ def _classifier_top(message: Message) -> Dict[str, Any]:
     return message.get(INTENT) or {}
 
 
+def _disclosure_signal(message: Message) -> Dict[str, Any]:
+    """The most likely disclosure intent, with the probability mass of all disclosure intents:
+    a message the classifier splits between two kinds of disclosure is still a disclosure."""
+    ranking = [c for c in message.get(INTENT_RANKING_KEY) or []
+               if (c.get(INTENT_NAME_KEY) or "").startswith(DISCLOSURE_PREFIX)]
+    if not ranking:
+        return _classifier_top(message)
+    mass = sum(float(c.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for c in ranking)
+    return {INTENT_NAME_KEY: ranking[0][INTENT_NAME_KEY], PREDICTED_CONFIDENCE_KEY: min(mass, 1.0)}
+
+
 def _best_non_disclosure(message: Message) -> Optional[Dict[str, Any]]:
     for candidate in message.get(INTENT_RANKING_KEY) or []:
         name = candidate.get(INTENT_NAME_KEY) or ""
@@ -56,7 +67,7 @@ class RiskDetectorComponent(GraphComponent):
             text = message.get(TEXT) or ""
             if not text or text.startswith("/"):
                 continue
-            top = _classifier_top(message)
+            top = _disclosure_signal(message)
             assessment = detector.assess(
                 text, top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
             )

@@ -52,6 +52,7 @@ class RiskDetector:
         return text.rstrip().endswith("?") or bool(keys and keys[0] in self.lexicon.question_words)
 
     def assess(self, text: str, intent: Optional[str] = None, confidence: float = 0.0) -> Assessment:
+        """`intent`/`confidence`: the classifier's most likely disclosure intent and its probability."""
         hits, keys = self.lexicon.match(text)
         about_self = self._talks_about_self(keys)
         general = self._is_question_form(keys, text) and not about_self
@@ -59,24 +60,25 @@ class RiskDetector:
         acute = [h for h in hits if h.entry.severity == "acute"]
         if acute:
             return self._result(acute, hits, "lexicon", 1.0, general)
-        if general:
-            return Assessment(escalate=False, matched=[h.label for h in hits], general_question=True)
-
-        # Non-acute words count when the young person talks about themselves; topic words
-        # ("loverboy") only name the category of a disclosure the intent classifier found.
-        signals = [h for h in hits if not h.entry.topic] if about_self else []
         intent_category = None
         if intent and intent.startswith(DISCLOSURE_PREFIX) and confidence >= INTENT_THRESHOLD:
             intent_category = intent[len(DISCLOSURE_PREFIX):]
             if intent_category not in CATEGORIES:
                 intent_category = None
+        # A general question is not a disclosure, except that self-harm and acute danger
+        # always get the 24/7 lines, also when asked as a question.
+        if general and INTENT_SEVERITY.get(intent_category or "") != "acute":
+            return Assessment(escalate=False, matched=[h.label for h in hits], general_question=True)
+
+        # Non-acute words count when the young person talks about themselves; topic words
+        # ("loverboy") only name the category of a disclosure the intent classifier found.
+        signals = [h for h in hits if not h.entry.topic] if about_self else []
         if signals:
             result = self._result(signals, hits, "lexicon", 1.0, general)
             if intent_category:
                 result.source = "lexicon+intent"
             return result
         if intent_category:
-            topics = [h for h in hits if h.entry.topic]
             return Assessment(
                 escalate=True,
                 category=intent_category,
@@ -84,6 +86,7 @@ class RiskDetector:
                 matched=[h.label for h in hits] + [intent],
                 source="intent",
                 confidence=round(float(confidence), 3),
+                general_question=general,
             )
         return Assessment(escalate=False, matched=[h.label for h in hits])
 

@@ -31,6 +31,11 @@ def strip_invisible(text: str) -> str:
     )
 
 
+def clean_text(text: str) -> str:
+    """Plain text for the classifier: NFKC, no control or invisible characters, single spaces."""
+    return " ".join(strip_invisible(unicodedata.normalize("NFKC", text)).split())
+
+
 def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
