@@ -167,8 +167,9 @@ class Gateway:
         if flood != "ok" and not (assessment and assessment.escalate):
             return self._complete(item, [self._render("utter_slow_down")] if flood == "warn" else [])
 
-        if self.typing is not None:
-            await self._safe(self.typing(conversation_id))
+        chat_key = self._chat_key(conversation_id)
+        if self.typing is not None and chat_key is not None:
+            await self._safe(self.typing(chat_key))
         try:
             messages = await self.rasa.send(conversation_id, text)
         except RasaUnavailable as error:
@@ -188,8 +189,7 @@ class Gateway:
         conversation_id = item["conversation_id"]
         if not confirmed:
             return self._complete(item, [self._render("utter_forget_cancelled")])
-        chat = conversations.chat_ref(self.db, conversation_id)
-        chat_key = self.pseudonyms.decrypt(chat) if chat else None
+        chat_key = self._chat_key(conversation_id)
         conversations.erase(self.db, conversation_id)
         trackers.erase(self.settings.tracker_db_path, conversation_id)
         inbox.complete(self.db, item["id"], None, [])
@@ -207,17 +207,20 @@ class Gateway:
     async def flush(self, conversation_id: Optional[str] = None) -> None:
         """Sends stored replies that were not sent yet (also after a crash)."""
         for row in inbox.unsent(self.db, self.channel, conversation_id):
-            chat = conversations.chat_ref(self.db, row["conversation_id"])
-            chat_key = self.pseudonyms.decrypt(chat) if chat else None
+            chat_key = self._chat_key(row["conversation_id"])
             if chat_key is None:
                 inbox.mark_sent(self.db, row["id"])
                 continue
             await self.sender(chat_key, Reply(row["text"], row["buttons"], row["response"]))
             inbox.mark_sent(self.db, row["id"])
 
+    def _chat_key(self, conversation_id: Optional[str]) -> Optional[str]:
+        """The channel's chat id for a conversation, decrypted only in memory to send."""
+        chat = conversations.chat_ref(self.db, conversation_id) if conversation_id else None
+        return self.pseudonyms.decrypt(chat) if chat else None
+
     async def _send_now(self, conversation_id: str, reply: Reply) -> None:
-        chat = conversations.chat_ref(self.db, conversation_id)
-        chat_key = self.pseudonyms.decrypt(chat) if chat else None
+        chat_key = self._chat_key(conversation_id)
         if chat_key is not None:
             await self._safe(self.sender(chat_key, reply))
 

@@ -32,6 +32,6 @@ def test_false_handovers_are_at_most_2_percent(metrics):
     assert metrics["false_handover_rate"] <= 0.02, [m["text"] for m in metrics["false_handovers"]]
 
 
-def test_the_failsafe_lexicon_alone_catches_every_acute_disclosure():
+def test_the_failsafe_lexicon_alone_catches_at_least_95_percent_of_acute_disclosures():
     lexicon = evaluation.risk_metrics(evaluation.lexicon_escalates)
     assert lexicon["recall_acute"] >= 0.95

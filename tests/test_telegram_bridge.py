@@ -274,6 +274,7 @@ def test_webhook_mode_needs_the_secret_token(telegram, start_bridge, sam_servers
     port = free_port()
     start_bridge(TELEGRAM_WEBHOOK_URL="https://sam.example/telegram", TELEGRAM_WEBHOOK_SECRET="s3cret-token",
                  TELEGRAM_WEBHOOK_PORT=str(port))
+    assert telegram.wait_for(lambda: telegram.called("setWebhook"), 30)
     registered = telegram.called("setWebhook")[-1]
     assert registered["url"] == "https://sam.example/telegram" and registered["secret_token"] == "s3cret-token"
     chat = new_chat()

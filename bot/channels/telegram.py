@@ -184,20 +184,35 @@ class TelegramBridge:
                 pass
             self._wake.clear()
 
+    async def receive_raw(self, data: Dict[str, Any]) -> None:
+        """Parses one raw update on its own, so one that python-telegram-bot cannot read
+        (a newer Bot API, a malformed object) is skipped instead of stopping the bridge."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception as error:
+            logger.warning("skipped unreadable update %s (%s)", data.get("update_id"), type(error).__name__)
+            if "update_id" in data:
+                inbox.receive(self.db, CHANNEL, str(data["update_id"]), None, "failed", None)
+            return
+        await self.receive(update)
+
     async def poll_forever(self, timeout: int = POLL_TIMEOUT) -> None:
         offset = int(inbox.get_value(self.db, OFFSET_KEY) or 0) or None
         while True:
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
+                # Raw JSON (not Bot.get_updates) so every update is parsed on its own.
+                updates = await self.bot.do_api_request(
+                    "getUpdates", api_kwargs={"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES},
+                    read_timeout=timeout + 10)
             except TelegramError as error:
                 logger.warning("getUpdates failed: %s", type(error).__name__)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            for update in updates:
-                await self.receive(update)
+            for data in updates or []:
+                await self.receive_raw(data)
             if updates:
                 # Stored: only now may Telegram forget them (the next getUpdates confirms).
-                offset = updates[-1].update_id + 1
+                offset = max(int(u["update_id"]) for u in updates) + 1
                 inbox.set_value(self.db, OFFSET_KEY, str(offset))
                 self._wake.set()
 
@@ -224,10 +239,9 @@ async def serve_webhook(bridge: TelegramBridge, settings: Settings) -> None:
             return web.Response(status=403)
         try:
             data = await request.json()
-            update = Update.de_json(data, bridge.bot)
         except Exception:
             return web.Response(status=400)
-        await bridge.receive(update)
+        await bridge.receive_raw(data)
         bridge._wake.set()
         return web.Response(status=200)
 
