@@ -81,6 +81,9 @@ async def _terminal(settings) -> None:
     from bot.rasa_client import RasaClient
     from bot.store.db import open_db
 
+    from bot.retention import purge
+
+    purge(settings)
     chat = TerminalChat()
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
     gateway = Gateway(CHANNEL, settings, open_db(settings.db_path), rasa, chat.show)

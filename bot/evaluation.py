@@ -18,6 +18,10 @@ from bot.training import MODEL_FILE, rasa_env, train
 
 DISCLOSURES_FILE = ROOT / "tests" / "data" / "risk_disclosures.yml"
 NEAR_MISSES_FILE = ROOT / "tests" / "data" / "risk_near_misses.yml"
+# Written independently by someone who never saw the lexicon or the training data: a check on
+# how well the detector generalises beyond the sets it was tuned on. Reported, not asserted.
+HOLDOUT_DISCLOSURES_FILE = ROOT / "tests" / "data" / "holdout_disclosures.yml"
+HOLDOUT_NEAR_MISSES_FILE = ROOT / "tests" / "data" / "holdout_near_misses.yml"
 TEST_STORIES = ROOT / "tests" / "test_stories.yml"
 RASA = [sys.executable, "-m", "bot.rasa_cli"]
 
@@ -38,19 +42,21 @@ def validate() -> bool:
     return result.returncode == 0
 
 
-def load_labelled() -> Dict[str, List[Dict[str, Any]]]:
+def load_labelled(holdout: bool = False) -> Dict[str, List[Dict[str, Any]]]:
+    disclosures, near_misses = ((HOLDOUT_DISCLOSURES_FILE, HOLDOUT_NEAR_MISSES_FILE) if holdout
+                                else (DISCLOSURES_FILE, NEAR_MISSES_FILE))
     return {
-        "disclosures": yaml.safe_load(DISCLOSURES_FILE.read_text(encoding="utf-8")),
-        "near_misses": yaml.safe_load(NEAR_MISSES_FILE.read_text(encoding="utf-8")),
+        "disclosures": yaml.safe_load(disclosures.read_text(encoding="utf-8")),
+        "near_misses": yaml.safe_load(near_misses.read_text(encoding="utf-8")),
     }
 
 
-def risk_metrics(escalates: Callable[[str], Dict[str, Any]]) -> Dict[str, Any]:
+def risk_metrics(escalates: Callable[[str], Dict[str, Any]], holdout: bool = False) -> Dict[str, Any]:
     """Recall per category and overall, acute recall and the false-handover rate.
 
     `escalates(text)` returns {"escalate": bool, "category": str | None}.
     """
-    data = load_labelled()
+    data = load_labelled(holdout)
     per_category: Dict[str, Counter] = {}
     acute = Counter()
     missed: List[Dict[str, Any]] = []
@@ -121,14 +127,19 @@ def risk_report(parser: Optional[ModelParser] = None) -> Dict[str, Any]:
     started = time.perf_counter()
     combined = risk_metrics(parser.escalates)
     combined["seconds"] = round(time.perf_counter() - started, 2)
-    report = {"combined_nlu_and_lexicon": combined, "lexicon_only_failsafe": risk_metrics(lexicon_escalates)}
+    report = {"combined_nlu_and_lexicon": combined, "lexicon_only_failsafe": risk_metrics(lexicon_escalates),
+              "holdout_combined": risk_metrics(parser.escalates, holdout=True),
+              "holdout_lexicon_only": risk_metrics(lexicon_escalates, holdout=True)}
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     (REPORTS_DIR / "risk_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    lines = ["# Risk detection", "", "| measure | combined (Rasa) | lexicon only (fail-safe) |", "|---|---|---|"]
+    columns = ["combined_nlu_and_lexicon", "lexicon_only_failsafe", "holdout_combined", "holdout_lexicon_only"]
+    lines = ["# Risk detection", "", "| measure | labelled: combined (Rasa) | labelled: lexicon only (fail-safe) "
+             "| held-out: combined | held-out: lexicon only |", "|---|---|---|---|---|"]
     for key in ("recall_overall", "recall_acute", "false_handover_rate"):
-        lines.append(f"| {key} | {combined[key]} | {report['lexicon_only_failsafe'][key]} |")
-    for category, value in combined["recall_per_category"].items():
-        lines.append(f"| recall {category} | {value} | {report['lexicon_only_failsafe']['recall_per_category'][category]} |")
+        lines.append(f"| {key} | " + " | ".join(str(report[c][key]) for c in columns) + " |")
+    for category in combined["recall_per_category"]:
+        lines.append(f"| recall {category} | " + " | ".join(
+            str(report[c]["recall_per_category"].get(category)) for c in columns) + " |")
     lines += ["", f"Targets: acute recall 1.0, overall recall >= 0.99, false handover <= 0.02.",
               f"Labelled sets: {combined['disclosures']} disclosures, {combined['near_misses']} near-misses."]
     (REPORTS_DIR / "risk_report.md").write_text("\n".join(lines) + "\n")
@@ -168,7 +179,11 @@ def run_all(folds: int = 5) -> None:
     print("dialogue test stories:", "ok" if dialogue_tests() else "FAILED (see reports/core)")
     risk = risk_report()
     c = risk["combined_nlu_and_lexicon"]
-    print(f"risk: recall {c['recall_overall']}, acute {c['recall_acute']}, false handover {c['false_handover_rate']}")
+    h = risk["holdout_combined"]
+    print(f"risk (labelled sets): recall {c['recall_overall']}, acute {c['recall_acute']}, "
+          f"false handover {c['false_handover_rate']}")
+    print(f"risk (held-out sets): recall {h['recall_overall']}, acute {h['recall_acute']}, "
+          f"false handover {h['false_handover_rate']}")
     nlu = nlu_cross_validation(folds)
     print(f"NLU {folds}-fold cross-validation: macro-F1 {nlu['macro_f1']}, accuracy {nlu['accuracy']}")
     print(f"Reports written to {REPORTS_DIR}")

@@ -277,6 +277,7 @@ async def run_bridge(settings: Settings, supervisor=None, poll_timeout: int = PO
         else:
             await bridge._call(bot.delete_webhook)
             tasks.append(asyncio.create_task(bridge.poll_forever(poll_timeout)))
+        tasks.append(asyncio.create_task(_purge_hourly(settings)))
         if supervisor is not None:
             tasks.append(asyncio.create_task(_supervise(supervisor)))
         print("Sam luistert op Telegram.", flush=True)
@@ -286,6 +287,18 @@ async def run_bridge(settings: Settings, supervisor=None, poll_timeout: int = PO
             for task in tasks:
                 task.cancel()
             await bridge.rasa.close()
+
+
+async def _purge_hourly(settings: Settings) -> None:
+    """Retention: data older than SAM_RETENTION_DAYS is deleted while the bridge runs."""
+    from bot.retention import purge
+
+    while True:
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, purge, settings)
+        except Exception:
+            logger.exception("retention purge failed")
+        await asyncio.sleep(3600)
 
 
 async def _supervise(supervisor) -> None:
