@@ -8,8 +8,9 @@ import signal
 import sys
 import time
 
-from bot.config import apply_tf_environment, load_settings
+from bot.config import apply_tf_environment, load_dotenv, load_settings
 
+load_dotenv()
 apply_tf_environment()
 
 

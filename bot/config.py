@@ -40,6 +40,17 @@ def apply_tf_environment() -> None:
         os.environ.setdefault(key, value)
 
 
+def load_dotenv(path: Path = ROOT / ".env") -> None:
+    """Reads KEY=value lines from .env (if present) without overriding the real environment."""
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            os.environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default

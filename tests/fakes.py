@@ -73,6 +73,7 @@ class FakeTelegram(_ThreadServer):
         self.next_update_id = 5000
         self.next_message_id = 1
         self.held: set = set()
+        self.too_many_requests = 0  # answer this many sendMessage calls with 429 (flood limit)
         self._lock = threading.Lock()
 
     @property
@@ -159,6 +160,10 @@ class FakeTelegram(_ThreadServer):
         while method in self.held:
             await asyncio.sleep(0.05)
         self.calls.append({"method": method, "params": params, "at": time.time()})
+        if method == "sendMessage" and self.too_many_requests > 0:
+            self.too_many_requests -= 1
+            return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                      "parameters": {"retry_after": 1}}, status=429)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 400, "description": f"fake: {method}"}, status=400)

@@ -103,6 +103,19 @@ def test_media_is_never_downloaded_and_gets_a_kind_reply(telegram, start_bridge,
     assert telegram.called("getFile") == []
 
 
+def test_telegram_flood_limit_is_waited_out_and_retried(telegram, start_bridge):
+    start_bridge()
+    chat = new_chat()
+    telegram.too_many_requests = 1
+    telegram.message(chat, "doei")
+    assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 2, 30)
+    time.sleep(1)
+    assert names(telegram.texts(chat)) == ["utter_goodbye", "utter_goodbye"]  # refused with 429, then sent
+    attempts = [c["at"] for c in telegram.calls if c["method"] == "sendMessage"
+                and str(c["params"]["chat_id"]) == str(chat)]
+    assert attempts[1] - attempts[0] >= 1.0  # waited the retry_after Telegram asked for
+
+
 def test_groups_get_a_one_to_one_message_and_sam_leaves(telegram, start_bridge):
     start_bridge()
     group = -100123
