@@ -35,7 +35,8 @@ class Content:
     lexicon: Dict[str, Any]
     followups: Dict[str, Dict[str, str]]
     commands: Dict[str, str] = field(default_factory=dict)
-    version: str = ""
+    version: str = ""  # changes when any content file changes
+    lexicon_version: str = ""  # changes only when the risk lexicon changes
 
     def response(self, name: str) -> Dict[str, Any]:
         """The first variant of a response, as a fresh dict (text, buttons)."""
@@ -84,8 +85,12 @@ def _files(root: Path) -> List[Path]:
     ]
 
 
+def _fingerprint_of(paths: List[Path]) -> str:
+    return "|".join(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in paths if p.exists())
+
+
 def _fingerprint(root: Path) -> str:
-    return "|".join(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in _files(root))
+    return _fingerprint_of(_files(root))
 
 
 def load_content(root: Optional[Path] = None) -> Content:
@@ -97,6 +102,7 @@ def load_content(root: Optional[Path] = None) -> Content:
         followups=_read_yaml(root / FOLLOWUPS_FILE) if (root / FOLLOWUPS_FILE).exists() else {},
         commands=(_read_yaml(root / COMMANDS_FILE).get("commands") or {}) if (root / COMMANDS_FILE).exists() else {},
         version=_fingerprint(root),
+        lexicon_version=_fingerprint_of([root / LEXICON_FILE]),
     )
 
 

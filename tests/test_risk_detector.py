@@ -80,6 +80,8 @@ def test_selfharm_words_always_escalate_even_as_a_question(text):
     ("third person", "in de film werd iemand ontvoerd"),
     ("third person", "in de les hadden we het over grooming"),
     ("safe step", "ik heb mijn account op prive gezet"),
+    ("bot and help", "wat is het nummer van de kindertelefoon"),
+    ("bot and help", "lees iemand mee met deze chat"),
 ])
 def test_near_misses_do_not_escalate_on_the_lexicon(near_miss_class, text):
     assert not assess(text).escalate, near_miss_class

@@ -111,4 +111,4 @@ def _detector_for(version: str) -> RiskDetector:
 
 def get_detector() -> RiskDetector:
     """The detector for the current risk lexicon; rebuilt when an editor changes it."""
-    return _detector_for(content.current().version)
+    return _detector_for(content.current().lexicon_version)
