@@ -101,8 +101,14 @@ class ModelParser:
     """Parses messages with the trained model in-process (the full NLU pipeline, risk included)."""
 
     def __init__(self, model_path: Path = MODEL_FILE) -> None:
-        from rasa.core.agent import Agent
+        import logging
 
+        from rasa.core.agent import Agent
+        from rasa.utils.log_utils import configure_structlog
+
+        # Rasa's debug log prints every parsed text; keep messages out of the output.
+        logging.getLogger("rasa").setLevel(logging.WARNING)
+        configure_structlog(logging.WARNING)
         self.loop = asyncio.new_event_loop()
         self.agent = Agent.load(str(model_path))
 

@@ -220,6 +220,8 @@ def test_no_telegram_id_or_name_is_stored_or_logged(telegram, start_bridge, sam_
             for needle in needles:
                 assert needle not in data, (needle, path)
     assert scanned >= 4  # databases, WAL files, secrets and logs were all looked at
+    for log in (sam_servers.settings.data_dir / "logs").glob("*.log"):
+        assert b"niet meer leven" not in log.read_bytes(), log  # no message text in any log
 
 
 def test_crash_and_restart_answers_every_message_exactly_once(telegram, start_bridge):

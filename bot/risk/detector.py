@@ -13,7 +13,7 @@ from bot import content
 from bot.risk.lexicon import CATEGORIES, SEVERITIES, Hit, Lexicon
 
 DISCLOSURE_PREFIX = "disclose_"
-INTENT_THRESHOLD = 0.6
+INTENT_THRESHOLD = 0.5
 # Severity when only the NLU intent says "disclosure".
 INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
 
