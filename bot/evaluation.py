@@ -146,7 +146,7 @@ def risk_report(parser: Optional[ModelParser] = None) -> Dict[str, Any]:
     for category in combined["recall_per_category"]:
         lines.append(f"| recall {category} | " + " | ".join(
             str(report[c]["recall_per_category"].get(category)) for c in columns) + " |")
-    lines += ["", f"Targets: acute recall 1.0, overall recall >= 0.99, false handover <= 0.02.",
+    lines += ["", "Targets: acute recall 1.0, overall recall >= 0.99, false handover <= 0.02.",
               f"Labelled sets: {combined['disclosures']} disclosures, {combined['near_misses']} near-misses."]
     (REPORTS_DIR / "risk_report.md").write_text("\n".join(lines) + "\n")
     return report

@@ -1,13 +1,11 @@
 """Starts and supervises the Rasa server and the action server on local ports."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, List, Optional
 
 from bot.config import CREDENTIALS_FILE, ENDPOINTS_FILE, ROOT, Settings
