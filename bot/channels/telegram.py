@@ -12,6 +12,7 @@ import html
 import hmac
 import logging
 import re
+import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,6 +20,7 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot import content
 from bot.config import Settings, secret_from_env_or_file
@@ -28,6 +30,8 @@ from bot.store import inbox
 from bot.store.db import open_db
 
 logger = logging.getLogger(__name__)
+# Raw getUpdates is deliberate (see receive_raw); PTB warns about it on every call.
+warnings.filterwarnings("ignore", message=r".*Bot\.getUpdates.*", category=PTBUserWarning)
 CHANNEL = "telegram"
 MAX_LENGTH = 4096  # Telegram's limit for one message
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
