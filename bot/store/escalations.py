@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from sqlite_utils import Database
 
@@ -60,7 +60,3 @@ def record_trigger(
         db["escalations"].update(escalation_id, update)
         return escalation_id
 
-
-def open_escalation(db: Database, conversation_id: str) -> Optional[Dict[str, Any]]:
-    rows = list(db["escalations"].rows_where("conversation_id = ? AND status = 'open'", [conversation_id]))
-    return rows[0] if rows else None
