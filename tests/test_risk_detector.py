@@ -77,6 +77,8 @@ def test_selfharm_words_always_escalate_even_as_a_question(text):
     ("feelings", "ik voel me alleen vandaag"),
     ("figurative", "ik lig dood van het lachen"),
     ("figurative", "mijn telefoon is dood"),
+    ("kitchen", "mag ik zelf een appel snijden met een mes"),
+    ("kitchen", "het mes in de keuken is zo bot"),
     ("third person", "in de film werd iemand ontvoerd"),
     ("third person", "in de les hadden we het over grooming"),
     ("safe step", "ik heb mijn account op prive gezet"),
@@ -94,6 +96,21 @@ def test_a_general_question_demotes_a_disclosure_intent():
 def test_a_confident_disclosure_intent_escalates_without_lexicon_words():
     result = assess("er is iets gebeurd met die jongen van snap", "disclose_grooming", 0.95)
     assert result.escalate and result.category == "grooming" and result.source == "intent"
+
+
+@pytest.mark.parametrize("text, intent, category", [
+    ("hij bedreigt me nu met een wapen", "disclose_acute_danger", "acute_danger"),
+    ("hij heeft een mes", "disclose_acute_danger", "acute_danger"),
+    ("hij dreigt mijn fotos te delen als ik nie betaal", "disclose_sextortion", "sextortion"),
+])
+def test_a_confident_classifier_names_the_category_of_a_lexicon_hit(text, intent, category):
+    result = assess(text, intent, 0.9)
+    assert result.escalate and result.category == category and result.source == "lexicon+intent"
+
+
+def test_a_more_severe_lexicon_hit_outranks_the_classifier_category():
+    result = assess("hij dreigt mijn naaktfoto te delen en ik wil dood", "disclose_sextortion", 0.9)
+    assert result.category == "selfharm" and result.severity == "acute"
 
 
 def test_severity_takes_the_highest_hit():

@@ -56,15 +56,15 @@ class RiskDetector:
         hits, keys = self.lexicon.match(text)
         about_self = self._talks_about_self(keys)
         general = self._is_question_form(keys, text) and not about_self
-
-        acute = [h for h in hits if h.entry.severity == "acute"]
-        if acute:
-            return self._result(acute, hits, "lexicon", 1.0, general)
         intent_category = None
         if intent and intent.startswith(DISCLOSURE_PREFIX) and confidence >= INTENT_THRESHOLD:
             intent_category = intent[len(DISCLOSURE_PREFIX):]
             if intent_category not in CATEGORIES:
                 intent_category = None
+
+        acute = [h for h in hits if h.entry.severity == "acute"]
+        if acute:
+            return self._prefer_intent(self._result(acute, hits, "lexicon", 1.0, general), intent_category)
         # A general question is not a disclosure, except that self-harm and acute danger
         # always get the 24/7 lines, also when asked as a question.
         if general and INTENT_SEVERITY.get(intent_category or "") != "acute":
@@ -74,10 +74,7 @@ class RiskDetector:
         # ("loverboy") only name the category of a disclosure the intent classifier found.
         signals = [h for h in hits if not h.entry.topic] if about_self else []
         if signals:
-            result = self._result(signals, hits, "lexicon", 1.0, general)
-            if intent_category:
-                result.source = "lexicon+intent"
-            return result
+            return self._prefer_intent(self._result(signals, hits, "lexicon", 1.0, general), intent_category)
         if intent_category:
             return Assessment(
                 escalate=True,
@@ -89,6 +86,19 @@ class RiskDetector:
                 general_question=general,
             )
         return Assessment(escalate=False, matched=[h.label for h in hits])
+
+    @staticmethod
+    def _prefer_intent(result: Assessment, intent_category: Optional[str]) -> Assessment:
+        """The lexicon decides *that* a message escalates; for *which* category, the classifier
+        saw the whole sentence ("hij bedreigt me nu met een wapen" is danger now, not sextortion),
+        so its category wins unless the lexicon found something more severe."""
+        if not intent_category:
+            return result
+        result.source = "lexicon+intent"
+        intent_severity = INTENT_SEVERITY.get(intent_category, "high")
+        if rank(intent_severity) >= rank(result.severity):
+            result.category, result.severity = intent_category, intent_severity
+        return result
 
     @staticmethod
     def _result(chosen: List[Hit], hits: List[Hit], source: str, confidence: float, general: bool) -> Assessment:
