@@ -274,12 +274,14 @@ async def run_bridge(settings: Settings, supervisor=None, poll_timeout: int = PO
     bot = build_bot(settings)
     async with bot:
         bridge = TelegramBridge(settings, bot)
+        if not settings.telegram_webhook_url:
+            await bridge._call(bot.delete_webhook)  # polling and a webhook exclude each other
+        # Last start-up call: once the menu is set, the bridge is fully configured.
         await bridge.set_commands()
         tasks = [asyncio.create_task(bridge.process_forever())]
         if settings.telegram_webhook_url:
             tasks.append(asyncio.create_task(serve_webhook(bridge, settings)))
         else:
-            await bridge._call(bot.delete_webhook)
             tasks.append(asyncio.create_task(bridge.poll_forever(poll_timeout)))
         tasks.append(asyncio.create_task(_purge_hourly(settings)))
         if supervisor is not None:
