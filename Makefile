@@ -7,10 +7,11 @@ SETUP := .venv/.installed
 $(SETUP): requirements.lock pyproject.toml scripts/setup-venv.sh
 	@bash scripts/setup-venv.sh
 
-run: $(SETUP)          ## set up, train if needed, start Sam (Telegram with a token, else a terminal chat)
+run: $(SETUP)          ## set up and start Sam: the channel answers at once, Rasa starts (and trains) beside it
 	@$(PY) -m bot run
 
-test: $(SETUP)         ## set up, train if needed, run the whole test suite
+test: $(SETUP)         ## set up, lint, train if needed, run the whole test suite
+	@$(PY) -m ruff check .
 	@$(PY) -m bot train
 	@$(PY) -m pytest -q
 
@@ -26,11 +27,14 @@ eval: $(SETUP)         ## evaluation reports in reports/ (NLU cross-validation, 
 bench: $(SETUP)        ## REST round-trip latency and risk-check speed
 	@$(PY) -m bot bench
 
-validate: $(SETUP)     ## rasa data validate (no warnings allowed)
+validate: $(SETUP)     ## rasa data validate (no warnings allowed) + the content check
 	@$(PY) -m bot validate
 
 chat: $(SETUP)         ## terminal chat against servers started with `make serve`
 	@$(PY) -m bot chat
 
-clean:
+purge: $(SETUP)        ## delete now what is older than the retention limits (also runs hourly)
+	@$(PY) -m bot purge
+
+clean:                 ## remove .venv, models and reports
 	rm -rf .venv models reports .rasa

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 import sys
-import time
 
 from bot.config import apply_tf_environment, load_dotenv, load_settings
 
@@ -30,82 +29,66 @@ def cmd_train(args: argparse.Namespace) -> None:
     train(force=args.force)
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
-    """Rasa server and action server in the foreground, until Ctrl+C."""
+def _start_services(settings, quiet: bool):
+    """The supervisor of Rasa and the action server, and what its background thread runs:
+    train when needed, start, restart what dies."""
     from bot.services import Supervisor, build_services
     from bot.training import train
 
-    train()
-    supervisor = Supervisor(build_services(load_settings(), quiet=False))
+    supervisor = Supervisor(build_services(settings, quiet=quiet))
+    return supervisor, lambda: supervisor.run(prepare=train)
+
+
+def _run(settings, channel) -> None:
+    from bot.app import serve
+
+    supervisor, supervise = _start_services(settings, quiet=channel is not None)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        supervisor.start()
-        print("Sam is running: Rasa on 127.0.0.1:%d, actions on 127.0.0.1:%d" % (
-            load_settings().rasa_port, load_settings().action_port), flush=True)
-        while True:
-            time.sleep(2)
-            supervisor.check()
+        asyncio.run(serve(settings, channel, supervise=supervise))
     except KeyboardInterrupt:
         pass
     finally:
         supervisor.stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    """Rasa server and action server in the foreground (with the retention schedule), until Ctrl+C."""
+    _quiet_logging()
+    settings = load_settings()
+    print(f"Sam start: Rasa op 127.0.0.1:{settings.rasa_port}, acties op 127.0.0.1:{settings.action_port}",
+          flush=True)
+    _run(settings, None)
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    """Everything: servers in the background, then Telegram (with a token) or a terminal chat."""
-    from bot.services import Supervisor, build_services
-    from bot.training import train
-
+    """Everything: the channel answers at once (fail-safe), Rasa and actions start beside it."""
     _quiet_logging()
     settings = load_settings()
-    train()
-    supervisor = Supervisor(build_services(settings, quiet=True))
-    print("Sam start op (ongeveer 20 seconden)...", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        supervisor.start()
-        if settings.telegram_token:
-            from bot.channels.telegram import run_bridge
-
-            asyncio.run(run_bridge(settings, supervisor=supervisor))
-        else:
-            asyncio.run(_terminal(settings))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        supervisor.stop()
-
-
-async def _terminal(settings) -> None:
-    from bot.channels.terminal import CHANNEL, TerminalChat
-    from bot.gateway import Gateway
-    from bot.rasa_client import RasaClient
-    from bot.store.db import open_db
-
-    from bot.retention import purge
-
-    purge(settings)
-    chat = TerminalChat()
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
-    gateway = Gateway(CHANNEL, settings, open_db(settings.db_path), rasa, chat.show)
-    try:
-        await chat.run(gateway)
-    finally:
-        await rasa.close()
+    channel = "telegram" if settings.telegram_token else "terminal"
+    print("Sam start op. %s antwoordt meteen; Rasa is over ongeveer 30 seconden klaar "
+          "(langer als het model eerst moet leren)." % ("Telegram" if channel == "telegram" else "De chat"),
+          flush=True)
+    _run(settings, channel)
 
 
 def cmd_chat(args: argparse.Namespace) -> None:
     """A terminal chat against servers that already run (make serve)."""
+    from bot.app import serve
+
     _quiet_logging()
-    asyncio.run(_terminal(load_settings()))
+    asyncio.run(serve(load_settings(), "terminal"))
 
 
 def cmd_telegram(args: argparse.Namespace) -> None:
-    """Only the Telegram bridge, against servers that already run."""
-    from bot.channels.telegram import run_bridge
+    """Only the Telegram channel and its runner, against servers that already run."""
+    from bot.app import serve
 
     _quiet_logging()
-    asyncio.run(run_bridge(load_settings()))
+    try:
+        asyncio.run(serve(load_settings(), "telegram"))
+    except KeyboardInterrupt:
+        pass
 
 
 def cmd_validate(args: argparse.Namespace) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,16 +65,19 @@ class Settings:
     rasa_port: int
     action_port: int
     rasa_auth_token: str
-    rasa_timeout: float
+    rasa_timeout: float  # seconds before the fail-safe answers an unanswered message
+    rasa_request_timeout: float  # seconds one request to Rasa may take before it is given up
     telegram_token: str
     telegram_api_base_url: str
     telegram_webhook_url: str
     telegram_webhook_secret: str
     telegram_webhook_port: int
     retention_days: int
+    escalation_retention_days: int  # after this, escalation records become anonymous weekly counts
     flood_messages: int
     flood_seconds: float
     timezone: str
+    previous_encryption_keys: tuple = ()  # SAM_ENCRYPTION_KEY_PREVIOUS: still readable during a rotation
 
     @property
     def db_path(self) -> Path:
@@ -96,29 +101,87 @@ def load_settings() -> Settings:
         rasa_port=rasa_port,
         action_port=int(_env("ACTION_SERVER_PORT", "5055")),
         rasa_auth_token=os.environ.get("RASA_AUTH_TOKEN", "").strip(),
-        rasa_timeout=float(_env("RASA_TIMEOUT_SECONDS", "3")),
+        rasa_timeout=float(_env("RASA_TIMEOUT_SECONDS", "2")),
+        rasa_request_timeout=float(_env("RASA_REQUEST_TIMEOUT_SECONDS", "60")),
         telegram_token=os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
         telegram_webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip(),
         telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
         telegram_webhook_port=int(_env("TELEGRAM_WEBHOOK_PORT", "8443")),
         retention_days=int(_env("SAM_RETENTION_DAYS", "30")),
+        escalation_retention_days=int(_env("SAM_ESCALATION_RETENTION_DAYS", "180")),
         flood_messages=int(_env("SAM_FLOOD_MESSAGES", "10")),
         flood_seconds=float(_env("SAM_FLOOD_SECONDS", "10")),
         timezone=_env("SAM_TIMEZONE", "Europe/Amsterdam"),
+        previous_encryption_keys=tuple(
+            k for k in os.environ.get("SAM_ENCRYPTION_KEY_PREVIOUS", "").split(",") if k.strip()),
     )
 
 
+def ensure_private_dir(path: Path) -> Path:
+    """Creates a folder only its owner may enter (0700). An existing folder is left as it is:
+    it may be an operator's choice (e.g. a mounted volume); the files inside are 0600 anyway."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        return path
+    # The umask may have taken owner bits away (never added any); this only gives them back.
+    os.chmod(path, 0o700)
+    return path
+
+
+def _read_secret(path: Path) -> bytes:
+    # Another process may have just created the file and still be writing it.
+    for _ in range(50):
+        value = path.read_text().strip()
+        if value:
+            return value.encode()
+        time.sleep(0.05)
+    raise RuntimeError(f"secret file {path} is empty; delete it to generate a new one")
+
+
 def secret_from_env_or_file(env_name: str, data_dir: Path, filename: str) -> bytes:
-    """A secret from the environment, else one generated once into data/ (embedded default)."""
+    """A secret from the environment, else one generated once into data/secrets/ (embedded default).
+
+    The file is created with mode 0600 in one step (O_EXCL), so it is never readable by others,
+    not even for a moment, and two processes starting together end up with the same secret."""
     value = os.environ.get(env_name, "").strip()
     if value:
         return value.encode()
-    path = data_dir / "secrets" / filename
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(32))
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return path.read_text().strip().encode()
+    ensure_private_dir(data_dir)
+    folder = data_dir / "secrets"
+    ensure_private_dir(folder)
+    if stat.S_IMODE(folder.stat().st_mode) & 0o077:
+        folder.chmod(0o700)  # our own folder, made by an older version with the default mode
+    path = folder / filename
+    if path.exists():
+        return _read_secret(path)
+    # Written in full under a private temporary name, then published with link(), which fails
+    # when the name exists: readers never see a half-written secret, the first writer wins.
+    tmp = folder / f".{filename}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process was first: use its secret
+        except OSError:
+            # The file system cannot link: create the final name exclusively instead.
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as file:
+                    file.write(tmp.read_text())
+                    file.flush()
+                    os.fsync(file.fileno())
+    finally:
+        tmp.unlink(missing_ok=True)
+    return _read_secret(path)

@@ -31,6 +31,31 @@ def _rasa(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def validate() -> bool:
+    """`python -m bot validate`: rasa data validate (no warnings allowed) and the content checks.
+
+    Both run, so one report shows every problem; False when either fails.
+    """
+    data_ok = validate_rasa_data()
+    content_ok = validate_content()
+    return data_ok and content_ok
+
+
+def validate_content(root: Optional[Path] = None) -> bool:
+    """Loads content/ (or `root`) the way Sam does; a ContentError says in Dutch what is wrong."""
+    from bot.content import ContentError, load_content
+
+    try:
+        load_content(root)
+    except ContentError as error:
+        for problem in getattr(error, "problems", None) or str(error).splitlines():
+            print(f"content/: {problem}")
+        print("content check: FAILED")
+        return False
+    print("content check: ok")
+    return True
+
+
+def validate_rasa_data() -> bool:
     """rasa data validate, failing on any warning."""
     result = _rasa("data", "validate", "--fail-on-warnings", "--config", str(CONFIG_FILE),
                    "--domain", str(DOMAIN_FILE), "--data", str(NLU_DIR), str(STORIES_DIR), check=False)

@@ -39,14 +39,17 @@ def status(line: Dict[str, Any], now: datetime) -> str:
     open_status = OPEN if line.get("hours_verified", False) else PROBABLY_OPEN
     today, yesterday = DAYS[now.weekday()], DAYS[(now.weekday() - 1) % 7]
     t = now.time()
-    if today in hours:
-        start, end = _parse_range(hours[today])
-        if (start <= t < end) if start < end else (t >= start):  # overnight range opens today
-            return open_status
-    if yesterday in hours:
-        start, end = _parse_range(hours[yesterday])
-        if end <= start and t < end:  # overnight range from yesterday still running
-            return open_status
+    try:
+        if today in hours:
+            start, end = _parse_range(hours[today])
+            if (start <= t < end) if start < end else (t >= start):  # overnight range opens today
+                return open_status
+        if yesterday in hours:
+            start, end = _parse_range(hours[yesterday])
+            if end <= start and t < end:  # overnight range from yesterday still running
+                return open_status
+    except (TypeError, ValueError):  # unreadable hours (content checks reject them): not sure, so unknown
+        return UNKNOWN
     return CLOSED
 
 
@@ -72,18 +75,20 @@ def _always_open_for(category: str, data: Dict[str, Any]) -> List[str]:
     return list(fallback)
 
 
-def choose(category: str, now: Optional[datetime] = None, data: Optional[Dict[str, Any]] = None) -> List[Tuple[str, str]]:
+def choose(category: str, now: Optional[datetime] = None,
+           data: Optional[Dict[str, Any]] = None) -> List[Tuple[str, str]]:
     """(line id, status) pairs to show, in order: the category's lines, then a 24/7 line if needed."""
     data = data or content_module.current().helplines
     now = local_now(now)
-    lines = data["lines"]
+    lines = data.get("lines") or {}
     routing = data.get("routing") or {}
-    chosen = [(line_id, status(lines[line_id], now)) for line_id in routing.get(category) or routing.get("general", [])]
+    ids = routing.get(category) or routing.get("general") or []  # an unknown category gets the general lines
+    chosen = [(line_id, status(lines[line_id], now)) for line_id in ids if line_id in lines]
     uncertain = any(s in (CLOSED, UNKNOWN, PROBABLY_OPEN) for _, s in chosen)
     if (uncertain or not chosen) and not any(s == ALWAYS for _, s in chosen):
         shown = {line_id for line_id, _ in chosen}
         for line_id in _always_open_for(category, data):
-            if line_id not in shown and status(lines[line_id], now) == ALWAYS:
+            if line_id not in shown and line_id in lines and status(lines[line_id], now) == ALWAYS:
                 chosen.append((line_id, ADDED_24_7))
                 break
     return chosen
@@ -92,10 +97,10 @@ def choose(category: str, now: Optional[datetime] = None, data: Optional[Dict[st
 def always_open(category: str, data: Optional[Dict[str, Any]] = None) -> List[Tuple[str, str]]:
     """Only the 24/7 lines for a category: the category's own, else its always-open fallback."""
     data = data or content_module.current().helplines
-    lines = data["lines"]
+    lines = data.get("lines") or {}
     ids = list((data.get("routing") or {}).get(category) or []) + _always_open_for(category, data)
-    chosen = [line_id for line_id in dict.fromkeys(ids) if lines[line_id].get("hours") == ALWAYS
-              and lines[line_id].get("hours_verified", True)]
+    chosen = [line_id for line_id in dict.fromkeys(ids) if line_id in lines
+              and lines[line_id].get("hours") == ALWAYS and lines[line_id].get("hours_verified", True)]
     return [(line_id, ALWAYS) for line_id in chosen]
 
 

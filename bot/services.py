@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from typing import IO, List, Optional
+from typing import IO, Any, Callable, List, Optional
 
-from bot.config import CREDENTIALS_FILE, ENDPOINTS_FILE, ROOT, Settings
+from bot.config import CREDENTIALS_FILE, ENDPOINTS_FILE, ROOT, Settings, ensure_private_dir
+from bot.store.db import ensure_private_file
 from bot.training import MODEL_FILE, rasa_env
 
 
@@ -51,11 +53,12 @@ def build_services(settings: Settings, quiet: bool) -> List[Service]:
     env["SANIC_HOST"] = "127.0.0.1"  # the action server listens on loopback only
     env["SAM_DATA_DIR"] = str(settings.data_dir)
     env["SAM_TRACKER_DB"] = str(settings.tracker_db_path)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(settings.data_dir)
+    ensure_private_file(settings.tracker_db_path)  # Rasa's SQLite file: 0600 before Rasa creates it
     logs: List[Optional[IO]] = [None, None]
     if quiet:
-        settings.log_dir.mkdir(parents=True, exist_ok=True)
-        logs = [open(settings.log_dir / "actions.log", "a"), open(settings.log_dir / "rasa.log", "a")]
+        ensure_private_dir(settings.log_dir)
+        logs = [open(ensure_private_file(settings.log_dir / name), "a") for name in ("actions.log", "rasa.log")]
     rasa_command = [
         sys.executable, "-m", "bot.rasa_cli", "run", "--enable-api",
         "-i", "127.0.0.1", "-p", str(settings.rasa_port),
@@ -76,26 +79,52 @@ class Supervisor:
 
     def __init__(self, services: List[Service]) -> None:
         self.services = services
+        self._stopping = threading.Event()
 
     def start(self, timeout: float = 180) -> None:
+        """Starts every service and waits until all answer their health check."""
         for service in self.services:
             service.start()
+        self.wait_healthy(timeout)
+
+    def wait_healthy(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         for service in self.services:
             while not service.healthy():
+                if self._stopping.is_set():
+                    return
                 if not service.alive():
                     raise RuntimeError(f"{service.name} stopped during start-up; see data/logs/{service.name}.log")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{service.name} did not start within {timeout:.0f}s")
                 time.sleep(0.5)
 
+    def run(self, prepare: Optional[Callable[[], Any]] = None, interval: float = 2.0) -> None:
+        """Blocking, for a background thread: prepare (e.g. train), start the services, then
+        restart any that dies, until stop() is called. The channels answer meanwhile (fail-safe)."""
+        if prepare is not None:
+            prepare()
+        if self._stopping.is_set():
+            return
+        for service in self.services:
+            service.start()
+        started = time.monotonic()
+        try:
+            self.wait_healthy()
+            print(f"Sam is klaar: Rasa antwoordt (opgestart in {time.monotonic() - started:.0f} s).", flush=True)
+        except RuntimeError as error:
+            print(f"Let op: {error}. Sam antwoordt met de noodtekst en probeert het opnieuw.", file=sys.stderr)
+        while not self._stopping.wait(interval):
+            self.check()
+
     def check(self) -> None:
         for service in self.services:
-            if not service.alive():
+            if not service.alive() and not self._stopping.is_set():
                 service.restarts += 1
                 print(f"{service.name} stopped; starting it again", file=sys.stderr)
                 service.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         for service in reversed(self.services):
             service.stop()

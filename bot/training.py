@@ -1,29 +1,94 @@
 """Trains the Rasa model into models/ when it is missing or outdated.
 
 "Outdated" means a change to what the model learns from: config, domain, NLU data, stories,
-the Dutch spaCy provider, or the set of response names. A text-only change in content/ does
-not retrain: the ContentNLG serves live texts.
+the pinned dependencies, the set of response names, or the code of this repo's own components
+(every `bot.` module config.yml names as importer, pipeline component or policy, plus every
+module of this repo they import). A text-only change in content/ does not retrain: the
+ContentNLG serves live texts.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Optional, Set
+
+import yaml
 
 from bot import content
-from bot.config import (CONFIG_FILE, DOMAIN_FILE, MODEL_NAME, MODELS_DIR, NLU_DIR, ROOT, STORIES_DIR,
-                        TF_ENVIRONMENT)
+from bot.config import CONFIG_FILE, DOMAIN_FILE, MODEL_NAME, MODELS_DIR, NLU_DIR, ROOT, STORIES_DIR, TF_ENVIRONMENT
 
 MODEL_FILE = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
 FINGERPRINT_FILE = MODELS_DIR / f"{MODEL_NAME}.fingerprint"
 
 
+CONFIG_SECTIONS = ("importers", "pipeline", "policies")
+PACKAGE = "bot"
+
+
+def config_modules(config_file: Path = CONFIG_FILE) -> List[str]:
+    """The modules of this repo's own classes that config.yml names (importers, pipeline, policies)."""
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    names = {entry.get("name", "") for section in CONFIG_SECTIONS for entry in config.get(section) or []
+             if isinstance(entry, dict)}
+    return sorted(name.rsplit(".", 1)[0] for name in names if name.startswith(f"{PACKAGE}."))
+
+
+def _module_file(module: str) -> Optional[Path]:
+    base = ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path, module: str) -> Set[str]:
+    """Modules of this repo that a file imports, anywhere in it (also inside functions).
+
+    `from a import b` yields both `a` and `a.b`; names that are not modules are dropped later.
+    """
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: Set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from . import x, from ..y import z
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name == PACKAGE or name.startswith(f"{PACKAGE}.")}
+
+
+def code_modules(roots: List[str]) -> Dict[str, Path]:
+    """The given modules and every module of this repo they import, transitively, with the
+    packages whose __init__ runs on the way."""
+    modules: Dict[str, Path] = {}
+    todo = list(roots)
+    while todo:
+        module = todo.pop()
+        if module in modules:
+            continue
+        path = _module_file(module)
+        if path is None:  # a class or function imported from a module, not a module
+            continue
+        modules[module] = path
+        parts = module.split(".")
+        todo += [".".join(parts[:depth]) for depth in range(1, len(parts))]
+        todo += sorted(_imports(path, module))
+    return modules
+
+
 def training_inputs() -> List[Path]:
-    files = [CONFIG_FILE, DOMAIN_FILE, ROOT / "bot" / "nlu" / "spacy_nl.py", ROOT / "requirements.lock"]
+    files = [CONFIG_FILE, DOMAIN_FILE, ROOT / "requirements.lock"]
+    files += sorted(set(code_modules(config_modules()).values()))
     files += sorted(NLU_DIR.rglob("*.yml")) + sorted(STORIES_DIR.rglob("*.yml"))
     return files
 

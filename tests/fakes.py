@@ -31,7 +31,7 @@ class _ThreadServer:
     def app(self) -> web.Application:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def start(self) -> "_ThreadServer":
+    def start(self) -> _ThreadServer:
         ready = threading.Event()
 
         def run() -> None:
@@ -74,6 +74,7 @@ class FakeTelegram(_ThreadServer):
         self.next_message_id = 1
         self.held: set = set()
         self.too_many_requests = 0  # answer this many sendMessage calls with 429 (flood limit)
+        self.forbidden: set = set()  # chats that blocked the bot: sendMessage answers 403
         self._lock = threading.Lock()
 
     @property
@@ -160,6 +161,9 @@ class FakeTelegram(_ThreadServer):
         while method in self.held:
             await asyncio.sleep(0.05)
         self.calls.append({"method": method, "params": params, "at": time.time()})
+        if method == "sendMessage" and str(params.get("chat_id")) in {str(c) for c in self.forbidden}:
+            return web.json_response({"ok": False, "error_code": 403,
+                                      "description": "Forbidden: bot was blocked by the user"}, status=403)
         if method == "sendMessage" and self.too_many_requests > 0:
             self.too_many_requests -= 1
             return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
@@ -219,7 +223,8 @@ class RasaProxy(_ThreadServer):
     def __init__(self, target: str) -> None:
         super().__init__()
         self.target = target.rstrip("/")
-        self.mode = "up"  # up | down | slow
+        self.mode = "up"  # up | down | slow | hold (wait until the mode changes)
+        self.requests = 0
 
     @property
     def url(self) -> str:
@@ -231,6 +236,9 @@ class RasaProxy(_ThreadServer):
         return app
 
     async def _forward(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        while self.mode == "hold":
+            await asyncio.sleep(0.05)
         if self.mode == "down":
             return web.Response(status=503)
         if self.mode == "slow":

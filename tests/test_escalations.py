@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 
 import pytest
@@ -42,7 +43,7 @@ def test_a_closed_escalation_is_not_reused(db):
 
 def test_the_database_refuses_a_second_open_escalation(db):
     record(db)
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.IntegrityError):
         db["escalations"].insert({"conversation_id": "c1", "category": "abuse", "severity": "high",
                                   "status": "open", "created_at": "x", "updated_at": "x"})
 

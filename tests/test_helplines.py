@@ -7,8 +7,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import content
-from bot.helplines import (ADDED_24_7, ALWAYS, CLOSED, OPEN, PROBABLY_OPEN, UNKNOWN, choose, describe_hours,
-                           helplines_text, status)
+from bot.helplines import (
+    ADDED_24_7,
+    ALWAYS,
+    CLOSED,
+    OPEN,
+    PROBABLY_OPEN,
+    UNKNOWN,
+    choose,
+    describe_hours,
+    helplines_text,
+    status,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WEEKDAY_EVENING = datetime(2026, 11, 25, 19, 30, tzinfo=AMS)  # Wednesday

@@ -20,7 +20,7 @@ def examples():
     found = {}
     for path in NLU_DIR.glob("*.yml"):
         for block in yaml.safe_load(path.read_text())["nlu"]:
-            lines = [l[2:].strip() for l in block["examples"].splitlines() if l.strip().startswith("- ")]
+            lines = [line[2:].strip() for line in block["examples"].splitlines() if line.strip().startswith("- ")]
             found.setdefault(block["intent"], []).extend(lines)
     return found
 

@@ -1,36 +1,37 @@
-"""Telegram bridge (python-telegram-bot 22): translates Telegram updates for the gateway and
-sends Sam's replies back. Polling by default, webhook mode when TELEGRAM_WEBHOOK_URL is set.
+"""Telegram (python-telegram-bot 22): translates Bot API updates into `Incoming` messages for the
+gateway and sends the runner's replies. Polling by default, webhook mode with TELEGRAM_WEBHOOK_URL.
 
-PTB's own Updater confirms updates before they are handled, so this bridge polls itself:
-an update is written to the durable inbox first, and only then confirmed to Telegram (the next
-getUpdates offset). Photos, videos, voice notes, stickers and files are never downloaded.
+PTB's own Updater confirms updates before they are handled, so this channel polls itself: an
+update is written to the durable inbox first, and only then confirmed to Telegram (the next
+getUpdates offset). Updates are read as plain JSON, field by field, so an update that a newer Bot
+API shapes differently can never stop the channel. Photos, videos, voice notes, stickers and
+files are never downloaded: only their kind and caption are used.
 """
 from __future__ import annotations
 
 import asyncio
-import html
 import hmac
+import html
 import logging
 import re
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, ChatType
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import content
 from bot.config import Settings, secret_from_env_or_file
-from bot.gateway import Gateway, Incoming, Reply
-from bot.rasa_client import RasaClient
-from bot.store import inbox
-from bot.store.db import open_db
+from bot.gateway import Gateway
+from bot.messages import Incoming, PermanentSendError, Reply, TemporarySendError
+from bot.store import kv
 
 logger = logging.getLogger(__name__)
-# Raw getUpdates is deliberate (see receive_raw); PTB warns about it on every call.
+# Raw getUpdates is deliberate (see poll_forever); PTB warns about it on every call.
 warnings.filterwarnings("ignore", message=r".*Bot\.getUpdates.*", category=PTBUserWarning)
 CHANNEL = "telegram"
 MAX_LENGTH = 4096  # Telegram's limit for one message
@@ -39,6 +40,11 @@ OFFSET_KEY = "telegram_offset"
 POLL_TIMEOUT = 25
 RETRY_SECONDS = 2.0
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+# Message fields -> the kind the gateway answers; the first one present wins.
+MEDIA_FIELDS = (("photo", "photo"), ("animation", "photo"), ("video", "video"), ("video_note", "video"),
+                ("voice", "voice"), ("audio", "voice"), ("sticker", "sticker"), ("document", "document"))
+SERVICE_FIELDS = ("new_chat_members", "left_chat_member", "group_chat_created", "supergroup_chat_created",
+                  "migrate_to_chat_id", "migrate_from_chat_id", "pinned_message", "new_chat_title")
 
 
 def split_text(text: str, limit: int = MAX_LENGTH) -> List[str]:
@@ -74,137 +80,132 @@ def split_text(text: str, limit: int = MAX_LENGTH) -> List[str]:
 
 def keyboard(buttons: List[Dict[str, str]]) -> Optional[InlineKeyboardMarkup]:
     rows = [[InlineKeyboardButton(b["title"], callback_data=b["payload"])] for b in buttons
-            if b.get("payload") and len(b["payload"].encode()) <= 64]
+            if b.get("payload") and b.get("title") and len(b["payload"].encode()) <= 64]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def translate(update: Update) -> Tuple[str, Optional[int], Optional[str], str]:
-    """(kind, chat id, chat type, text) of an update; never looks at names or profile data."""
-    if update.callback_query is not None:
-        query = update.callback_query
-        chat = query.message.chat if query.message is not None else None
-        return "callback", chat.id if chat else query.from_user.id, chat.type if chat else ChatType.PRIVATE, \
-            query.data or ""
-    if update.edited_message is not None:
-        return "edited", update.edited_message.chat.id, update.edited_message.chat.type, ""
-    message = update.message
-    if message is None:
-        chat = update.effective_chat
-        return "ignore", chat.id if chat else None, chat.type if chat else None, ""
-    chat_id, chat_type = message.chat.id, message.chat.type
-    if message.text is not None:
-        kind = "command" if message.text.startswith("/") else "text"
-        return kind, chat_id, chat_type, message.text
-    if message.photo or message.animation:
-        return "photo", chat_id, chat_type, ""
-    if message.video or message.video_note:
-        return "video", chat_id, chat_type, ""
-    if message.voice or message.audio:
-        return "voice", chat_id, chat_type, ""
-    if message.sticker:
-        return "sticker", chat_id, chat_type, ""
-    if message.document:
-        return "document", chat_id, chat_type, ""
-    if message.new_chat_members or message.left_chat_member or message.group_chat_created:
-        return "ignore", chat_id, chat_type, ""
-    return "other", chat_id, chat_type, message.caption or ""
+def _dict(value: Any) -> Dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
-class TelegramBridge:
-    def __init__(self, settings: Settings, bot: ExtBot, db=None, rasa: Optional[RasaClient] = None) -> None:
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _chat_id(value: Any) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else ""
+
+
+def parse_update(data: Any) -> Tuple[Optional[Incoming], Optional[str]]:
+    """(the message for the gateway, a callback query id to acknowledge) of one raw update.
+
+    Never raises and never looks at names or profile data. An update without a usable update_id
+    gives (None, None); one Sam does not answer is an Incoming of kind 'ignore' (stored, so a
+    redelivery is recognised).
+    """
+    data = _dict(data)
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None, None
+    key = str(update_id)
+    query = _dict(data.get("callback_query"))
+    if query:
+        chat = _dict(_dict(query.get("message")).get("chat"))
+        chat_id = _chat_id(chat.get("id")) or _chat_id(_dict(query.get("from")).get("id"))
+        kind = "callback" if chat.get("type", "private") == "private" else "ignore"
+        return Incoming(chat_id, key, kind if chat_id else "ignore", _text(query.get("data"))), \
+            _text(query.get("id")) or None
+    edited = "edited_message" in data
+    message = _dict(data.get("edited_message") if edited else data.get("message"))
+    chat = _dict(message.get("chat"))
+    chat_id = _chat_id(chat.get("id"))
+    if not message or not chat_id:
+        return Incoming("", key, "ignore"), None
+    if any(message.get(field) for field in SERVICE_FIELDS):
+        return Incoming(chat_id, key, "ignore"), None
+    if chat.get("type") != "private":
+        return Incoming(chat_id, key, "ignore" if edited else "group"), None
+    text = _text(message.get("text"))
+    caption = _text(message.get("caption"))
+    if edited:
+        return Incoming(chat_id, key, "edited", text or caption), None
+    if "text" in message:
+        return Incoming(chat_id, key, "command" if text.startswith("/") else "text", text), None
+    for field, kind in MEDIA_FIELDS:
+        if message.get(field):
+            return Incoming(chat_id, key, kind, caption), None
+    return Incoming(chat_id, key, "other", caption), None
+
+
+class TelegramChannel:
+    """Sends replies and receives updates; knows nothing of Rasa, risk or storage rules."""
+
+    name = CHANNEL
+
+    def __init__(self, settings: Settings, bot: ExtBot, gateway: Gateway, wake=lambda: None) -> None:
         self.settings = settings
         self.bot = bot
-        self.db = db or open_db(settings.db_path)
-        self.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout)
-        self.gateway = Gateway(CHANNEL, settings, self.db, self.rasa, self.send, self.typing)
-        self._wake = asyncio.Event()
+        self.gateway = gateway
+        self.wake = wake
 
-    # --- sending ---------------------------------------------------------------------------
+    # --- sending -----------------------------------------------------------------------------
     async def send(self, chat_key: str, reply: Reply) -> None:
         """Sends one reply: escaped HTML, split at sentences, buttons on the last part."""
         parts = split_text(reply.text) or ["…"]
         for index, part in enumerate(parts):
             markup = keyboard(reply.buttons) if index == len(parts) - 1 else None
-            await self._call(self.bot.send_message, chat_id=int(chat_key), text=html.escape(part, quote=False),
-                             parse_mode="HTML", reply_markup=markup)
+            await self._deliver(self.bot.send_message, chat_id=int(chat_key), text=html.escape(part, quote=False),
+                                parse_mode="HTML", reply_markup=markup)
 
     async def typing(self, chat_key: str) -> None:
-        await self._call(self.bot.send_chat_action, chat_id=int(chat_key), action=ChatAction.TYPING)
+        await self._deliver(self.bot.send_chat_action, chat_id=int(chat_key), action=ChatAction.TYPING)
+
+    async def leave(self, chat_key: str) -> None:
+        await self._deliver(self.bot.leave_chat, chat_id=int(chat_key))
 
     @staticmethod
-    async def _call(method, **kwargs: Any) -> Any:
-        """A Bot API call that waits out Telegram's flood limits (RetryAfter) and short outages."""
+    async def _deliver(method, **kwargs: Any) -> Any:
+        """One Bot API call, its failure translated for the runner (which does the retrying)."""
+        try:
+            return await method(**kwargs)
+        except RetryAfter as error:
+            delay = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") \
+                else float(error.retry_after)
+            raise TemporarySendError("Telegram flood limit", retry_after=delay + 0.1) from error
+        except (Forbidden, BadRequest, ChatMigrated) as error:  # blocked, chat not found, bad request
+            raise PermanentSendError(f"{type(error).__name__}: {error.message}") from error
+        except (TelegramError, InvalidToken) as error:  # network errors, time-outs, server errors
+            raise TemporarySendError(type(error).__name__) from error
+
+    async def _call(self, method, **kwargs: Any) -> Any:
+        """A set-up call (menu, webhook) that waits out short outages."""
         for attempt in range(5):
             try:
-                return await method(**kwargs)
-            except RetryAfter as error:
-                delay = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") \
-                    else float(error.retry_after)
-                await asyncio.sleep(delay + 0.1)
-            except Forbidden:
-                logger.info("chat blocked the bot; reply dropped")
-                return None
-            except NetworkError:
-                await asyncio.sleep(min(2 ** attempt, 10))
-        raise NetworkError("Telegram did not accept the request after 5 attempts")
+                return await self._deliver(method, **kwargs)
+            except TemporarySendError as error:
+                await asyncio.sleep(error.retry_after or min(2 ** attempt, 10))
+        raise TemporarySendError("Telegram did not accept the request after 5 attempts")
 
-    # --- receiving -------------------------------------------------------------------------
-    async def receive(self, update: Update) -> None:
-        """Stores one update durably (or answers a group); never raises on bad input."""
-        try:
-            await self._receive(update)
-        except Exception:
-            logger.exception("could not handle update %s", update.update_id)
-            inbox.receive(self.db, CHANNEL, str(update.update_id), None, "failed", None)
-
-    async def _receive(self, update: Update) -> None:
-        kind, chat_id, chat_type, text = translate(update)
-        if update.callback_query is not None:
-            await self._call(self.bot.answer_callback_query, callback_query_id=update.callback_query.id)
-        if chat_id is None or kind == "ignore":
-            inbox.receive(self.db, CHANNEL, str(update.update_id), None, "ignore", None)
+    # --- receiving ---------------------------------------------------------------------------
+    async def receive_raw(self, data: Any) -> None:
+        """Stores one raw update durably; never raises on bad input."""
+        incoming, callback_id = parse_update(data)
+        if incoming is None:
+            logger.warning("skipped an update without update_id")
             return
-        if chat_type != ChatType.PRIVATE:
-            if inbox.receive(self.db, CHANNEL, str(update.update_id), None, "group", None) is not None:
-                message = content.current().render("utter_group_only_private")
-                await self._call(self.bot.send_message, chat_id=chat_id,
-                                 text=html.escape(message["text"], quote=False), parse_mode="HTML")
-                await self._call(self.bot.leave_chat, chat_id=chat_id)
-            return
-        self.gateway.receive(Incoming(str(chat_id), str(update.update_id), kind, text))
-
-    # --- loops -----------------------------------------------------------------------------
-    async def process_forever(self) -> None:
-        """Answers stored updates; retries while Rasa is unreachable."""
-        while True:
+        if callback_id:
             try:
-                await self.gateway.process_pending()
-            except Exception:
-                logger.exception("processing failed")
-            pending = inbox.pending(self.db, CHANNEL, limit=1)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=RETRY_SECONDS if pending else 30)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
-
-    async def receive_raw(self, data: Dict[str, Any]) -> None:
-        """Parses one raw update on its own, so one that python-telegram-bot cannot read
-        (a newer Bot API, a malformed object) is skipped instead of stopping the bridge."""
-        try:
-            update = Update.de_json(data, self.bot)
-        except Exception as error:
-            logger.warning("skipped unreadable update %s (%s)", data.get("update_id"), type(error).__name__)
-            if "update_id" in data:
-                inbox.receive(self.db, CHANNEL, str(data["update_id"]), None, "failed", None)
-            return
-        await self.receive(update)
+                await self.bot.answer_callback_query(callback_query_id=callback_id)
+            except TelegramError as error:
+                logger.info("answering a button press failed (%s)", type(error).__name__)
+        await self.gateway.receive(CHANNEL, incoming)
+        self.wake()
 
     async def poll_forever(self, timeout: int = POLL_TIMEOUT) -> None:
-        offset = int(inbox.get_value(self.db, OFFSET_KEY) or 0) or None
+        offset = int(await self.gateway.io(kv.get_value, self.gateway.db, OFFSET_KEY) or 0) or None
         while True:
             try:
-                # Raw JSON (not Bot.get_updates) so every update is parsed on its own.
+                # Raw JSON (not Bot.get_updates) so every update is translated on its own.
                 updates = await self.bot.do_api_request(
                     "getUpdates", api_kwargs={"offset": offset, "timeout": timeout, "allowed_updates": ALLOWED_UPDATES},
                     read_timeout=timeout + 10)
@@ -212,13 +213,20 @@ class TelegramBridge:
                 logger.warning("getUpdates failed: %s", type(error).__name__)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            for data in updates or []:
-                await self.receive_raw(data)
-            if updates:
+            updates = [u for u in updates or [] if isinstance(u, dict)]
+            for data in updates:
+                try:
+                    await self.receive_raw(data)
+                except Exception:  # storage failed: do not confirm, Telegram sends it again
+                    logger.exception("storing an update failed")
+                    updates = []
+                    await asyncio.sleep(RETRY_SECONDS)
+                    break
+            ids = [u["update_id"] for u in updates if isinstance(u.get("update_id"), int)]
+            if ids:
                 # Stored: only now may Telegram forget them (the next getUpdates confirms).
-                offset = max(int(u["update_id"]) for u in updates) + 1
-                inbox.set_value(self.db, OFFSET_KEY, str(offset))
-                self._wake.set()
+                offset = max(ids) + 1
+                await self.gateway.io(kv.set_value, self.gateway.db, OFFSET_KEY, str(offset))
 
     async def set_commands(self) -> None:
         commands = content.current().commands
@@ -231,7 +239,7 @@ def webhook_secret(settings: Settings) -> str:
     return secret_from_env_or_file("TELEGRAM_WEBHOOK_SECRET", settings.data_dir, "webhook.secret").decode()
 
 
-async def serve_webhook(bridge: TelegramBridge, settings: Settings) -> None:
+async def serve_webhook(channel: TelegramChannel, settings: Settings) -> None:
     """Receives updates over HTTPS (behind a proxy); every request must carry the secret token."""
     from aiohttp import web
 
@@ -245,8 +253,11 @@ async def serve_webhook(bridge: TelegramBridge, settings: Settings) -> None:
             data = await request.json()
         except Exception:
             return web.Response(status=400)
-        await bridge.receive_raw(data)
-        bridge._wake.set()
+        try:
+            await channel.receive_raw(data)
+        except Exception:  # not stored: a 500 makes Telegram deliver it again
+            logger.exception("storing an update failed")
+            return web.Response(status=500)
         return web.Response(status=200)
 
     app = web.Application(client_max_size=1024 * 1024)
@@ -254,8 +265,8 @@ async def serve_webhook(bridge: TelegramBridge, settings: Settings) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", settings.telegram_webhook_port).start()
-    await bridge._call(bridge.bot.set_webhook, url=settings.telegram_webhook_url, secret_token=secret,
-                       allowed_updates=ALLOWED_UPDATES)
+    await channel._call(channel.bot.set_webhook, url=settings.telegram_webhook_url, secret_token=secret,
+                        allowed_updates=ALLOWED_UPDATES)
     await asyncio.Event().wait()
 
 
@@ -269,45 +280,14 @@ def build_bot(settings: Settings) -> ExtBot:
     )
 
 
-async def run_bridge(settings: Settings, supervisor=None, poll_timeout: int = POLL_TIMEOUT) -> None:
-    """Runs the bridge until cancelled; with a supervisor it also restarts dead servers."""
-    bot = build_bot(settings)
-    async with bot:
-        bridge = TelegramBridge(settings, bot)
-        if not settings.telegram_webhook_url:
-            await bridge._call(bot.delete_webhook)  # polling and a webhook exclude each other
-        # Last start-up call: once the menu is set, the bridge is fully configured.
-        await bridge.set_commands()
-        tasks = [asyncio.create_task(bridge.process_forever())]
-        if settings.telegram_webhook_url:
-            tasks.append(asyncio.create_task(serve_webhook(bridge, settings)))
-        else:
-            tasks.append(asyncio.create_task(bridge.poll_forever(poll_timeout)))
-        tasks.append(asyncio.create_task(_purge_hourly(settings)))
-        if supervisor is not None:
-            tasks.append(asyncio.create_task(_supervise(supervisor)))
-        print("Sam luistert op Telegram.", flush=True)
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await bridge.rasa.close()
-
-
-async def _purge_hourly(settings: Settings) -> None:
-    """Retention: data older than SAM_RETENTION_DAYS is deleted while the bridge runs."""
-    from bot.retention import purge
-
-    while True:
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, purge, settings)
-        except Exception:
-            logger.exception("retention purge failed")
-        await asyncio.sleep(3600)
-
-
-async def _supervise(supervisor) -> None:
-    while True:
-        await asyncio.sleep(2)
-        await asyncio.get_running_loop().run_in_executor(None, supervisor.check)
+async def run_telegram(settings: Settings, channel: TelegramChannel, poll_timeout: int = POLL_TIMEOUT) -> None:
+    """Configures the bot at Telegram and receives updates until cancelled."""
+    if not settings.telegram_webhook_url:
+        await channel._call(channel.bot.delete_webhook)  # polling and a webhook exclude each other
+    # Last start-up call: once the menu is set, the channel is fully configured.
+    await channel.set_commands()
+    print("Sam luistert op Telegram.", flush=True)
+    if settings.telegram_webhook_url:
+        await serve_webhook(channel, settings)
+    else:
+        await channel.poll_forever(poll_timeout)

@@ -1,29 +1,40 @@
-"""A chat in the terminal that takes the same path as Telegram (through the gateway)."""
+"""A chat in the terminal that takes the same path as Telegram (gateway, runner, outbox)."""
 from __future__ import annotations
 
 import asyncio
 import secrets
 import sys
-from typing import List
+from typing import Awaitable, Callable, List
 
-from bot.gateway import Gateway, Incoming, Reply
+from bot.gateway import Gateway
+from bot.messages import Incoming, Reply
+from bot.store import inbox, outbox
 
 CHANNEL = "terminal"
+ANSWER_WAIT_SECONDS = 15.0  # how long the prompt waits for Sam's answer before it is shown again
 
 
-class TerminalChat:
+class TerminalChannel:
+    name = CHANNEL
+
     def __init__(self) -> None:
         self.chat_key = secrets.token_hex(8)  # a new anonymous conversation per session
         self.buttons: List[dict] = []
         self._counter = 0
 
-    async def show(self, chat_key: str, reply: Reply) -> None:
+    async def send(self, chat_key: str, reply: Reply) -> None:
         """Prints Sam's message; buttons get numbers the young person can type."""
-        print(f"\nSam: {reply.text}")
+        print(f"\nSam: {reply.text}", flush=True)
         if reply.buttons:
             self.buttons = reply.buttons
             for number, button in enumerate(reply.buttons, 1):
-                print(f"  [{number}] {button['title']}")
+                print(f"  [{number}] {button['title']}", flush=True)
+
+    async def typing(self, chat_key: str) -> None:
+        return None
+
+    async def leave(self, chat_key: str) -> None:
+        return None
 
     def to_incoming(self, line: str) -> Incoming:
         self._counter += 1
@@ -35,22 +46,31 @@ class TerminalChat:
             kind = "command"
         return Incoming(self.chat_key, f"{self.chat_key}-{self._counter}", kind, text)
 
-    async def run(self, gateway: Gateway) -> None:
-        print("Chat met Sam. Typ een bericht, of het nummer van een knop. Stoppen: Ctrl+D of 'stop'.")
-        await self._send(gateway, "/start", kind="command")
-        loop = asyncio.get_running_loop()
+    async def run(self, gateway: Gateway, wake: Callable[[], None],
+                  read_line: Callable[[], Awaitable[str]] = None) -> None:
+        read_line = read_line or (lambda: asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline))
+        print("Chat met Sam. Typ een bericht, of het nummer van een knop. Stoppen: Ctrl+D of 'stop'.", flush=True)
+        await self._say(gateway, wake, Incoming(self.chat_key, f"{self.chat_key}-0", "command", "/start"))
         while True:
             print("\nJij: ", end="", flush=True)
-            line = await loop.run_in_executor(None, sys.stdin.readline)
+            line = await read_line()
             if not line or line.strip().lower() in {"stop", "quit", "exit"}:
                 print("\nDoei!")
                 return
             if line.strip():
-                incoming = self.to_incoming(line)
-                if gateway.receive(incoming) is not None:
-                    await gateway.process_pending()
+                await self._say(gateway, wake, self.to_incoming(line))
 
-    async def _send(self, gateway: Gateway, text: str, kind: str) -> None:
-        self._counter += 1
-        gateway.receive(Incoming(self.chat_key, f"{self.chat_key}-{self._counter}", kind, text))
-        await gateway.process_pending()
+    async def _say(self, gateway: Gateway, wake: Callable[[], None], incoming: Incoming) -> None:
+        """Hands one line to the gateway and waits until its answer was shown (so a typed button
+        number refers to the buttons on screen), or a fail-safe note when Sam is slow."""
+        inbox_id = await gateway.receive(CHANNEL, incoming)
+        wake()
+        if inbox_id is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ANSWER_WAIT_SECONDS
+        while loop.time() < deadline:
+            item = await gateway.io(inbox.get, gateway.db, inbox_id)
+            if item["status"] == "done" and not await gateway.io(outbox.pending_count, gateway.db, inbox_id):
+                return
+            await asyncio.sleep(0.05)

@@ -14,11 +14,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.risk.normalise import clean_text
 
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class TextNormaliser(GraphComponent):
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TextNormaliser":
+               execution_context: ExecutionContext) -> TextNormaliser:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

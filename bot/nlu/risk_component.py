@@ -57,7 +57,7 @@ class RiskDetectorComponent(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RiskDetectorComponent":
+    ) -> RiskDetectorComponent:
         get_detector()  # build the lexicon at start-up, not on the first message
         return cls()
 

@@ -33,5 +33,5 @@ class DutchSpacyNLP(SpacyNLP):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "DutchSpacyNLP":
+    ) -> DutchSpacyNLP:
         return cls(cls.load_model(MODEL_NAME), {**cls.get_default_config(), **config})

@@ -68,7 +68,7 @@ class TfidfBlendClassifier(GraphComponent):
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TfidfBlendClassifier":
+               execution_context: ExecutionContext) -> TfidfBlendClassifier:
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -77,7 +77,7 @@ class TfidfBlendClassifier(GraphComponent):
         if len({intent for _, intent in examples}) < 2:
             logger.warning("Fewer than two intents with text examples: the TF-IDF classifier is not trained.")
             return self._resource
-        texts, intents = zip(*examples)
+        texts, intents = zip(*examples, strict=True)
         self.model = build_pipeline(self.config).fit(list(texts), list(intents))
         for _, vectorizer in self.model.named_steps["features"].transformer_list:
             vectorizer.stop_words_ = None  # only used for introspection; large when pickled
@@ -87,7 +87,7 @@ class TfidfBlendClassifier(GraphComponent):
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "TfidfBlendClassifier":
+             execution_context: ExecutionContext, **kwargs: Any) -> TfidfBlendClassifier:
         model = None
         try:
             with model_storage.read_from(resource) as directory:
@@ -98,7 +98,7 @@ class TfidfBlendClassifier(GraphComponent):
 
     def blend(self, diet_ranking: List[Dict[Text, Any]], probabilities: np.ndarray) -> List[Dict[Text, Any]]:
         weight = float(self.config["weight"])
-        scores = {name: weight * float(p) for name, p in zip(self.model.classes_, probabilities)}
+        scores = {name: weight * float(p) for name, p in zip(self.model.classes_, probabilities, strict=True)}
         for candidate in diet_ranking:
             name = candidate.get(INTENT_NAME_KEY)
             if name in scores:  # skip nlu_fallback and anything the regression does not know
@@ -114,7 +114,7 @@ class TfidfBlendClassifier(GraphComponent):
         if not todo:
             return messages
         probabilities = self.model.predict_proba([m.get(TEXT) for m in todo])
-        for message, row in zip(todo, probabilities):
+        for message, row in zip(todo, probabilities, strict=True):
             ranking = self.blend(message.get(INTENT_RANKING_KEY) or [], row)
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

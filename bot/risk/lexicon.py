@@ -58,7 +58,8 @@ class Lexicon:
         self.nlp = dutch_nlp()
         self.emoji: Dict[str, str] = {str(k): str(v) for k, v in (data.get("emoji") or {}).items()}
         # Slang and spelling variants written out ("nie" -> "niet", "kben" -> "ik ben").
-        self.spelling: Dict[str, str] = {normalise(str(k)): normalise(str(v)) for k, v in (data.get("spelling") or {}).items()}
+        self.spelling: Dict[str, str] = {normalise(str(k)): normalise(str(v))
+                                         for k, v in (data.get("spelling") or {}).items()}
         # A message starting with one of these words, without "ik"/"mijn", is a general question.
         self.question_words = self._word_keys(data.get("question_words"))
         self.first_person = self._word_keys(data.get("first_person"))
@@ -119,7 +120,7 @@ class Lexicon:
 
     def _doc_from_keys(self, keys: Sequence[str]) -> Doc:
         doc = Doc(self.nlp.vocab, words=list(keys))
-        for token, key in zip(doc, keys):
+        for token, key in zip(doc, keys, strict=True):
             token.norm_ = key
         return doc
 

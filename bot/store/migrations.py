@@ -120,3 +120,61 @@ def _gateway(db: Database) -> None:
     db["outbox"].create_index(["status", "id"])
     db["outbox"].create_index(["inbox_id", "position"], unique=True)
     db["settings_kv"].create({"key": str, "value": str}, pk="key")
+
+
+@migration("0003_runner")
+def _runner(db: Database) -> None:
+    """The outbox carries messages of any origin to any channel, each row with its own retries;
+    the inbox remembers whether an item went to Rasa; escalations get an outcome and, after their
+    retention, become anonymous counts."""
+    db["inbox"].add_column("submitted_at", str)  # first (and only) time the item went to Rasa
+    db["inbox"].add_column("held", int)  # 1: received while a moderator had taken over; kept for them
+    db.rename_table("outbox", "outbox_v1")
+    db["outbox"].create(
+        {
+            "id": int,
+            "channel": str,
+            "conversation_id": str,  # NULL for messages to an erased conversation or a group
+            "chat_ref": str,  # encrypted chat id, only when there is no conversation to look it up in
+            "inbox_id": int,  # the message this answers, if any
+            "origin": str,  # sam | failsafe | moderator | system
+            "position": int,
+            "response": str,  # response name, when known (kept after sending, for tests and audit)
+            "text": str,  # kept only until sent
+            "buttons": str,  # JSON
+            "leave_chat": int,  # 1: the channel leaves the chat after sending (groups)
+            "status": str,  # pending | sent | failed | undeliverable
+            "attempts": int,
+            "next_try_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        defaults={"attempts": 0, "leave_chat": 0, "status": "pending"},
+    )
+    db.execute(
+        "INSERT INTO outbox (channel, conversation_id, inbox_id, origin, position, response, text, buttons, status, "
+        "attempts, next_try_at, created_at, sent_at) "
+        "SELECT i.channel, o.conversation_id, o.inbox_id, 'sam', o.position, o.response, o.text, o.buttons, o.status, "
+        "0, o.created_at, o.created_at, o.sent_at FROM outbox_v1 o JOIN inbox i ON i.id = o.inbox_id"
+    )
+    db["outbox_v1"].drop()
+    db["outbox"].create_index(["inbox_id", "origin", "position"], unique=True)
+    db["outbox"].create_index(["status", "next_try_at"])
+    db["outbox"].create_index(["conversation_id"])
+    db["escalations"].add_column("outcome", str)  # why it was closed (e.g. erased by the young person)
+    db["escalations"].add_column("closed_at", str)
+    db["escalation_counts"].create(
+        {"week": str, "category": str, "severity": str, "outcome": str, "count": int},
+        pk=("week", "category", "severity", "outcome"),
+    )
+
+
+@migration("0004_retention_indexes")
+def _retention_indexes(db: Database) -> None:
+    """The hourly retention purge finds old rows by time without reading whole tables."""
+    db["inbox"].create_index(["received_at"], if_not_exists=True)
+    db["outbox"].create_index(["created_at"], if_not_exists=True)
+    db["conversations"].create_index(["last_seen_at"], if_not_exists=True)
+    db["escalations"].create_index(["updated_at"], if_not_exists=True)
