@@ -60,6 +60,7 @@ async def _serve_telegram(settings: Settings, gateway: Gateway, supervise: Optio
         await asyncio.gather(runner_task, run_telegram(settings, channel))
     finally:
         runner_task.cancel()
+        await asyncio.gather(runner_task, return_exceptions=True)
         try:
             await bot.shutdown()
         except Exception:
@@ -77,3 +78,4 @@ async def _serve_terminal(settings: Settings, gateway: Gateway, supervise: Optio
         await asyncio.sleep(0.3)  # let the last reply go out
     finally:
         runner_task.cancel()
+        await asyncio.gather(runner_task, return_exceptions=True)

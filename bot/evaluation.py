@@ -22,6 +22,7 @@ NEAR_MISSES_FILE = ROOT / "tests" / "data" / "risk_near_misses.yml"
 # how well the detector generalises beyond the sets it was tuned on. Reported, not asserted.
 HOLDOUT_DISCLOSURES_FILE = ROOT / "tests" / "data" / "holdout_disclosures.yml"
 HOLDOUT_NEAR_MISSES_FILE = ROOT / "tests" / "data" / "holdout_near_misses.yml"
+BLIND_DIR = ROOT / "tests" / "data" / "blind"
 TEST_STORIES = ROOT / "tests" / "test_stories.yml"
 RASA = [sys.executable, "-m", "bot.rasa_cli"]
 
@@ -76,33 +77,43 @@ def load_labelled(holdout: bool = False) -> Dict[str, List[Dict[str, Any]]]:
     }
 
 
-def risk_metrics(escalates: Callable[[str], Dict[str, Any]], holdout: bool = False) -> Dict[str, Any]:
+def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False,
+                 data: Optional[Dict[str, List[Dict[str, Any]]]] = None) -> Dict[str, Any]:
     """Recall per category and overall, acute recall and the false-handover rate.
 
-    `escalates(text)` returns {"escalate": bool, "category": str | None}.
+    `escalates(text, context)` returns {"escalate": bool, "category": str | None}; `context` is the
+    young person's previous messages (fragments), empty for most items.
     """
-    data = load_labelled(holdout)
+    data = data or load_labelled(holdout)
+
+    def run(item: Dict[str, Any]) -> Dict[str, Any]:
+        context = item.get("context") or []
+        return escalates(item["text"], context) if context else escalates(item["text"])
+
     per_category: Dict[str, Counter] = {}
     acute = Counter()
     missed: List[Dict[str, Any]] = []
     by_trick: Dict[str, Counter] = {}
     for item in data["disclosures"]:
-        result = escalates(item["text"])
+        result = run(item)
         hit = bool(result.get("escalate"))
+        trick = item.get("trick") or item.get("class") or "plain"
         per_category.setdefault(item["category"], Counter())["total"] += 1
         per_category[item["category"]]["found"] += hit
-        by_trick.setdefault(item.get("trick", "plain"), Counter())["total"] += 1
-        by_trick[item.get("trick", "plain")]["found"] += hit
+        by_trick.setdefault(trick, Counter())["total"] += 1
+        by_trick[trick]["found"] += hit
         if item["severity"] == "acute":
             acute["total"] += 1
             acute["found"] += hit
         if not hit:
             missed.append(item)
     false_handovers = []
+    check_ins = 0
     by_class: Dict[str, Counter] = {}
     for item in data["near_misses"]:
-        result = escalates(item["text"])
+        result = run(item)
         by_class.setdefault(item["class"], Counter())["total"] += 1
+        check_ins += bool(result.get("check_in"))
         if result.get("escalate"):
             by_class[item["class"]]["handover"] += 1
             false_handovers.append({**item, "category": result.get("category")})
@@ -116,10 +127,25 @@ def risk_metrics(escalates: Callable[[str], Dict[str, Any]], holdout: bool = Fal
         "recall_per_category": {c: round(v["found"] / v["total"], 4) for c, v in sorted(per_category.items())},
         "recall_per_trick": {t: round(v["found"] / v["total"], 4) for t, v in sorted(by_trick.items())},
         "false_handover_rate": round(len(false_handovers) / len(data["near_misses"]), 4),
+        "check_in_rate_near_misses": round(check_ins / len(data["near_misses"]), 4),
         "false_handover_per_class": {c: round(v["handover"] / v["total"], 4) for c, v in sorted(by_class.items())},
         "missed": missed,
         "false_handovers": false_handovers,
     }
+
+
+def blind_rounds() -> List[str]:
+    """Names of the blind sets present, e.g. ['round1'] for tests/data/blind/round1_*.yml."""
+    return sorted({path.name.split("_")[0] for path in BLIND_DIR.glob("*_*.yml")})
+
+
+def load_blind(round_name: str) -> Dict[str, List[Dict[str, Any]]]:
+    """A blind set (tests/data/blind/<round>_*.yml): disclosures have a category, near-misses not."""
+    items: List[Dict[str, Any]] = []
+    for path in sorted(BLIND_DIR.glob(f"{round_name}_*.yml")):
+        items += yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return {"disclosures": [i for i in items if "category" in i],
+            "near_misses": [i for i in items if "category" not in i]}
 
 
 class ModelParser:
@@ -137,15 +163,20 @@ class ModelParser:
         self.loop = asyncio.new_event_loop()
         self.agent = Agent.load(str(model_path))
 
-    def parse(self, text: str) -> Dict[str, Any]:
-        return self.loop.run_until_complete(self.agent.parse_message(text))
+    def parse(self, text: str, context: Optional[List[str]] = None) -> Dict[str, Any]:
+        """Parses like the Rasa channel does: the previous messages ride along as metadata."""
+        from rasa.core.channels.channel import UserMessage
 
-    def escalates(self, text: str) -> Dict[str, Any]:
-        risk = self.parse(text).get("risk") or {}
-        return {"escalate": bool(risk.get("escalate")), "category": risk.get("category")}
+        message = UserMessage(text, metadata={"context": list(context or [])})
+        return self.loop.run_until_complete(self.agent.processor.parse_message(message))
+
+    def escalates(self, text: str, context: Optional[List[str]] = None) -> Dict[str, Any]:
+        risk = self.parse(text, context).get("risk") or {}
+        return {"escalate": bool(risk.get("escalate")), "category": risk.get("category"),
+                "check_in": bool(risk.get("check_in"))}
 
 
-def lexicon_escalates(text: str) -> Dict[str, Any]:
+def lexicon_escalates(text: str, context: Optional[List[str]] = None) -> Dict[str, Any]:
     """The fail-safe path: the risk lexicon alone, as the bridge uses it when Rasa is down."""
     from bot.risk import get_detector
 
@@ -161,12 +192,17 @@ def risk_report(parser: Optional[ModelParser] = None) -> Dict[str, Any]:
     report = {"combined_nlu_and_lexicon": combined, "lexicon_only_failsafe": risk_metrics(lexicon_escalates),
               "holdout_combined": risk_metrics(parser.escalates, holdout=True),
               "holdout_lexicon_only": risk_metrics(lexicon_escalates, holdout=True)}
+    for round_name in blind_rounds():
+        blind = load_blind(round_name)
+        report[f"blind_{round_name}_combined"] = risk_metrics(parser.escalates, data=blind)
+        report[f"blind_{round_name}_lexicon_only"] = risk_metrics(lexicon_escalates, data=blind)
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     (REPORTS_DIR / "risk_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    columns = ["combined_nlu_and_lexicon", "lexicon_only_failsafe", "holdout_combined", "holdout_lexicon_only"]
-    lines = ["# Risk detection", "", "| measure | labelled: combined (Rasa) | labelled: lexicon only (fail-safe) "
-             "| held-out: combined | held-out: lexicon only |", "|---|---|---|---|---|"]
-    for key in ("recall_overall", "recall_acute", "false_handover_rate"):
+    columns = list(report)
+    lines = ["# Risk detection", "", "Each column is one set, scored separately (combined = the trained model with "
+             "the lexicon, as Rasa runs; lexicon only = the fail-safe path when Rasa is down).", "",
+             "| measure | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for key in ("recall_overall", "recall_acute", "false_handover_rate", "check_in_rate_near_misses"):
         lines.append(f"| {key} | " + " | ".join(str(report[c][key]) for c in columns) + " |")
     for category in combined["recall_per_category"]:
         lines.append(f"| recall {category} | " + " | ".join(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -22,6 +23,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 logger = logging.getLogger(__name__)
+CONTEXT_TURNS = 2
+CONTEXT_SECONDS = 600
+
+
+def _tracker_store(request: Request) -> Any:
+    agent = request.app.ctx.agent
+    return getattr(agent, "tracker_store", None) or agent.processor.tracker_store
 
 
 def reply_of(message: Dict[str, Any]) -> Dict[str, Any]:
@@ -91,8 +99,9 @@ class SamInput(InputChannel):
                             logger.info("inbox %s was answered before; returning that answer", inbox_id)
                             return response.json(earlier)
                     collector = WholeReplies()
+                    context = await self._recent_texts(request, sender) if not text.startswith("/") else []
                     await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                                     metadata={"inbox_id": inbox_id} if inbox_id else None))
+                                                     metadata={"inbox_id": inbox_id, "context": context}))
                     return response.json(collector.messages)
                 except Exception as error:  # never log the text: it is a young person's message
                     logger.error("handling a message failed (%s)", type(error).__name__)
@@ -101,8 +110,19 @@ class SamInput(InputChannel):
         return webhook
 
     @staticmethod
+    async def _recent_texts(request: Request, sender: str) -> List[str]:
+        """The young person's previous messages (at most CONTEXT_TURNS, within CONTEXT_SECONDS),
+        so the risk components can read fragments ("ja, bij mij") in their context. Never stored:
+        it rides along in the message's metadata for this one parse."""
+        tracker = await _tracker_store(request).retrieve(sender)
+        if tracker is None:
+            return []
+        now = time.time()
+        texts = [e.text for e in tracker.events if isinstance(e, UserUttered) and e.text
+                 and not e.text.startswith("/") and now - (e.timestamp or 0) <= CONTEXT_SECONDS]
+        return texts[-CONTEXT_TURNS:]
+
+    @staticmethod
     async def _earlier_replies(request: Request, sender: str, inbox_id: str) -> Optional[List[Dict[str, Any]]]:
-        agent = request.app.ctx.agent
-        store = getattr(agent, "tracker_store", None) or agent.processor.tracker_store
-        tracker = await store.retrieve(sender)
+        tracker = await _tracker_store(request).retrieve(sender)
         return replies_after(list(tracker.events), inbox_id) if tracker is not None else None

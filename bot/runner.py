@@ -5,8 +5,8 @@
 - the fail-safe sweep: every pending message past its deadline gets helplines or a short note;
 - sending: the outbox, row by row, each with its own retries; permanent failures are marked and
   logged, never retried, never blocking other rows;
-- waking: a message another process puts in the outbox (the dashboard) is noticed within a
-  poll of SQLite's `PRAGMA data_version` (a few hundred milliseconds);
+- waking: a message another process puts in the outbox (the dashboard) is noticed by polling
+  SQLite's `PRAGMA data_version` every 100 ms (measured: sent about 0.1 s after it was written);
 - the schedule: the retention purge, hourly;
 - supervision (optional): Rasa and the action server are started, and restarted when they die,
   while the channel is already answering with the fail-safe.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from datetime import timedelta
 from typing import Any, Callable, Dict, List, Optional, Set
 
@@ -24,6 +25,7 @@ from bot.store import inbox, outbox
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 0.25  # how often the loops look at the database when nothing woke them
+WATCH_SECONDS = 0.1  # how often `PRAGMA data_version` is read (costs microseconds)
 PURGE_SECONDS = 3600.0
 MAX_SEND_ATTEMPTS = 12  # with the backoff below: about half an hour of trying
 MAX_BACKOFF_SECONDS = 300.0
@@ -70,8 +72,10 @@ class Runner:
         try:
             await asyncio.gather(*tasks)
         finally:
-            for task in [*tasks, *self._answering.values(), *self._send_tasks]:
+            pending = [*tasks, *self._answering.values(), *self._send_tasks]
+            for task in pending:
                 task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _answer_loop(self) -> None:
         while True:
@@ -96,7 +100,7 @@ class Runner:
             if self._data_version is not None and version != self._data_version:
                 self.wake()
             self._data_version = version
-            await asyncio.sleep(TICK_SECONDS)
+            await asyncio.sleep(WATCH_SECONDS)
 
     async def _every(self, seconds: float, job: Callable[[], Any], name: str) -> None:
         while True:
@@ -108,10 +112,21 @@ class Runner:
             await asyncio.sleep(seconds)
 
     async def _supervise(self) -> None:
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, self.supervise)
-        except Exception:
-            logger.exception("supervision stopped")
+        """Runs the blocking supervisor in a daemon thread of its own: it must not keep the
+        process alive at shutdown, and the supervisor's own stop() ends it."""
+        done = asyncio.get_running_loop().create_future()
+
+        def run() -> None:
+            try:
+                self.supervise()
+            except Exception:
+                logger.exception("supervision stopped")
+            finally:
+                if not done.done():
+                    done.get_loop().call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+        threading.Thread(target=run, name="sam-supervisor", daemon=True).start()
+        await done
 
     @staticmethod
     async def _sleep(event: asyncio.Event) -> None:

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict, List, Optional, Set
 
@@ -24,10 +25,15 @@ from bot.config import CONFIG_FILE, DOMAIN_FILE, MODEL_NAME, MODELS_DIR, NLU_DIR
 
 MODEL_FILE = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
 FINGERPRINT_FILE = MODELS_DIR / f"{MODEL_NAME}.fingerprint"
+DURATION_FILE = MODELS_DIR / f"{MODEL_NAME}.seconds"
 
 
 CONFIG_SECTIONS = ("importers", "pipeline", "policies")
 PACKAGE = "bot"
+# Runtime plumbing the components import but that changes nothing they learn: settings, the live
+# texts (response *names* are fingerprinted separately) and opening hours. Editing them must not
+# force a retrain (a text edit goes live without one).
+NOT_LEARNED = {"bot", "bot.config", "bot.content", "bot.content_rules", "bot.helplines"}
 
 
 def config_modules(config_file: Path = CONFIG_FILE) -> List[str]:
@@ -74,7 +80,7 @@ def code_modules(roots: List[str]) -> Dict[str, Path]:
     todo = list(roots)
     while todo:
         module = todo.pop()
-        if module in modules:
+        if module in modules or module in NOT_LEARNED:
             continue
         path = _module_file(module)
         if path is None:  # a class or function imported from a module, not a module
@@ -112,11 +118,20 @@ def rasa_env() -> dict:
     return env
 
 
-def train(force: bool = False) -> Path:
+def _estimate() -> float:
+    """Seconds the last training took here (an honest estimate), else a typical 2-core figure."""
+    try:
+        return float(DURATION_FILE.read_text())
+    except (OSError, ValueError):
+        return 180.0
+
+
+def train(force: bool = False, progress_every: float = 15.0) -> Path:
     if not force and is_current():
         print(f"Model is up to date: {MODEL_FILE.relative_to(ROOT)}")
         return MODEL_FILE
-    print("Training the model (about 1-2 minutes)...", flush=True)
+    estimate = _estimate()
+    print(f"Training the model (about {estimate / 60:.1f} minutes on this machine)...", flush=True)
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint()
     command = [
@@ -125,6 +140,23 @@ def train(force: bool = False) -> Path:
         "--data", str(NLU_DIR), str(STORIES_DIR),
         "--out", str(MODELS_DIR), "--fixed-model-name", MODEL_NAME, "--quiet",
     ]
-    subprocess.run(command, cwd=ROOT, env=rasa_env(), check=True)
+    log_path = MODELS_DIR / "train.log"
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=rasa_env(), stdout=log, stderr=subprocess.STDOUT)
+        while process.poll() is None:
+            try:
+                process.wait(timeout=progress_every)
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - started
+                left = max(estimate - elapsed, 10)
+                print(f"  still training: {elapsed:.0f} s done, about {left:.0f} s to go", flush=True)
+    if process.returncode != 0:
+        tail = log_path.read_text(errors="replace").splitlines()[-30:]
+        print("\n".join(tail), file=sys.stderr)
+        raise subprocess.CalledProcessError(process.returncode, command)
+    duration = time.monotonic() - started
+    DURATION_FILE.write_text(f"{duration:.0f}")
     FINGERPRINT_FILE.write_text(stamp)
+    print(f"Model trained in {duration:.0f} s: {MODEL_FILE.relative_to(ROOT)}", flush=True)
     return MODEL_FILE

@@ -160,6 +160,9 @@ class FakeTelegram(_ThreadServer):
         params = await self._params(request)
         while method in self.held:
             await asyncio.sleep(0.05)
+        if request.transport is None or request.transport.is_closing():
+            # The caller died while the call was held: Telegram never received it.
+            return web.Response(status=499)
         self.calls.append({"method": method, "params": params, "at": time.time()})
         if method == "sendMessage" and str(params.get("chat_id")) in {str(c) for c in self.forbidden}:
             return web.json_response({"ok": False, "error_code": 403,

@@ -212,7 +212,7 @@ def test_bad_input_never_crashes_the_bridge(telegram, start_bridge, sent, text):
                                       "chat": {"id": chat, "type": "private"}}})
     telegram.push({"poll": {"id": "1", "question": "?", "options": [], "total_voter_count": 0, "is_closed": False,
                             "is_anonymous": True, "type": "regular", "allows_multiple_answers": False}})
-    telegram.push({"update_id": "geen getal", "message": {"chat": None}})
+    telegram.push({"message": {"chat": None, "text": 5}})
     telegram.message(chat, "doei")
     assert telegram.wait_for(lambda: "utter_goodbye" in sent.names(chat), 60)
     assert bridge.process.poll() is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
+import threading
 from typing import Awaitable, Callable, List
 
 from bot.gateway import Gateway
@@ -11,6 +12,22 @@ from bot.messages import Incoming, Reply
 from bot.store import inbox, outbox
 
 CHANNEL = "terminal"
+
+
+def _stdin_reader() -> Callable[[], Awaitable[str]]:
+    """Reads lines in a daemon thread, so a blocked read never holds up shutdown (Ctrl+C)."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = sys.stdin.readline()
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=read, name="sam-stdin", daemon=True).start()
+    return lines.get
 ANSWER_WAIT_SECONDS = 15.0  # how long the prompt waits for Sam's answer before it is shown again
 
 
@@ -48,7 +65,7 @@ class TerminalChannel:
 
     async def run(self, gateway: Gateway, wake: Callable[[], None],
                   read_line: Callable[[], Awaitable[str]] = None) -> None:
-        read_line = read_line or (lambda: asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline))
+        read_line = read_line or _stdin_reader()
         print("Chat met Sam. Typ een bericht, of het nummer van een knop. Stoppen: Ctrl+D of 'stop'.", flush=True)
         await self._say(gateway, wake, Incoming(self.chat_key, f"{self.chat_key}-0", "command", "/start"))
         while True:
@@ -71,6 +88,7 @@ class TerminalChannel:
         deadline = loop.time() + ANSWER_WAIT_SECONDS
         while loop.time() < deadline:
             item = await gateway.io(inbox.get, gateway.db, inbox_id)
-            if item["status"] == "done" and not await gateway.io(outbox.pending_count, gateway.db, inbox_id):
-                return
+            answered = item is None or item["status"] == "done" or item["failsafe_sent"]
+            if answered and not await gateway.io(outbox.pending_count, gateway.db, inbox_id):
+                return  # the answer, or the fail-safe note while Rasa starts (the answer follows)
             await asyncio.sleep(0.05)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,7 +40,7 @@ def record_trigger(
             [conversation_id],
         ).fetchone()
         if row is None:
-            return db["escalations"].insert(
+            escalation_id = db["escalations"].insert(
                 {
                     "conversation_id": conversation_id,
                     "category": category,
@@ -54,17 +55,34 @@ def record_trigger(
                     "updated_at": now,
                 }
             ).last_pk
-        escalation_id, old_rank, old_matched, old_triggers = row
-        update: Dict[str, Any] = {
-            "matched": json.dumps(sorted(set(json.loads(old_matched or "[]")) | set(matched))),
-            "triggers": json.dumps(json.loads(old_triggers or "[]") + [trigger]),
-            "turns": json.dumps(turns[-MAX_TURNS:], ensure_ascii=False),
-            "updated_at": now,
-        }
-        if rank > old_rank:
-            update.update(category=category, severity=severity, severity_rank=rank, confidence=confidence)
-        db["escalations"].update(escalation_id, update)
-        return escalation_id
+            change: Optional[str] = "new"
+        else:
+            escalation_id, old_rank, old_matched, old_triggers = row
+            update: Dict[str, Any] = {
+                "matched": json.dumps(sorted(set(json.loads(old_matched or "[]")) | set(matched))),
+                "triggers": json.dumps(json.loads(old_triggers or "[]") + [trigger]),
+                "turns": json.dumps(turns[-MAX_TURNS:], ensure_ascii=False),
+                "updated_at": now,
+            }
+            change = None
+            if rank > old_rank:
+                update.update(category=category, severity=severity, severity_rank=rank, confidence=confidence)
+                change = "raised"
+            db["escalations"].update(escalation_id, update)
+    if change:
+        _alert_moderators(db, escalation_id, change)
+    return escalation_id
+
+
+def _alert_moderators(db: Database, escalation_id: int, change: str) -> None:
+    """The dashboard's queue and the moderators' Telegram group hear about a new or more serious
+    escalation (bot.requests). Never breaks the handover."""
+    try:
+        from bot.requests import alert_moderators  # the moderation layer sits above the store
+
+        alert_moderators(db, escalation_id, change)
+    except Exception:  # noqa: BLE001
+        logging.getLogger(__name__).exception("could not alert the moderators")
 
 
 # --- retention ----------------------------------------------------------------------------------
