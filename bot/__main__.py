@@ -1,4 +1,4 @@
-"""Command line: python -m bot run | serve | chat | train | validate | eval | bench | purge."""
+"""Command line: python -m bot run | serve | chat | train | validate | eval | bench | purge | dashboard | moderators."""
 from __future__ import annotations
 
 import argparse
@@ -35,7 +35,7 @@ def _start_services(settings, quiet: bool):
     from bot.services import Supervisor, build_services
     from bot.training import train
 
-    supervisor = Supervisor(build_services(settings, quiet=quiet))
+    supervisor = Supervisor(build_services(settings, quiet=quiet, dashboard=True))
     return supervisor, lambda: supervisor.run(prepare=train)
 
 
@@ -69,7 +69,34 @@ def cmd_run(args: argparse.Namespace) -> None:
     print("Sam start op. %s antwoordt meteen; Rasa is over ongeveer 30 seconden klaar "
           "(langer als het model eerst moet leren)." % ("Telegram" if channel == "telegram" else "De chat"),
           flush=True)
+    _first_account_hint(settings)
     _run(settings, channel)
+
+
+def _first_account_hint(settings) -> None:
+    """The dashboard starts with Sam; without any account nobody can log in: say how to make one."""
+    try:
+        from bot.dashboard.app import first_account_hint
+
+        hint = first_account_hint(settings)
+    except Exception:  # noqa: BLE001 - a hint must never stop Sam from starting
+        return
+    print(f"Dashboard: {settings.dashboard_url}" + (f"\n{hint}" if hint else ""), flush=True)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> None:
+    """Only the moderators' dashboard, in the foreground (make run starts it with the rest)."""
+    from bot.dashboard.app import main as dashboard
+
+    _quiet_logging()
+    _first_account_hint(load_settings())
+    dashboard()
+
+
+def cmd_moderators(args: argparse.Namespace) -> None:
+    from bot.dashboard.cli import run
+
+    sys.exit(run(args))
 
 
 def cmd_chat(args: argparse.Namespace) -> None:
@@ -115,6 +142,9 @@ def cmd_purge(args: argparse.Namespace) -> None:
     print(purge(load_settings()))
 
 
+NO_TENSORFLOW = {"run", "chat", "telegram", "dashboard", "moderators", "purge", "serve"}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,7 +163,15 @@ def main(argv=None) -> None:
     bench.add_argument("--messages", type=int, default=200)
     bench.set_defaults(func=cmd_bench)
     commands.add_parser("purge", help="delete data older than the retention limit").set_defaults(func=cmd_purge)
+    commands.add_parser("dashboard", help="the moderators' dashboard alone").set_defaults(func=cmd_dashboard)
+    from bot.dashboard.cli import add_parser as add_moderators
+
+    add_moderators(commands).set_defaults(func=cmd_moderators)
     args = parser.parse_args(argv)
+    if args.command in NO_TENSORFLOW:
+        # spaCy's thinc imports TensorFlow when it is installed (it is, for Rasa's own processes),
+        # which costs seconds before the fail-safe can answer. These commands never need it.
+        sys.modules.setdefault("tensorflow", None)
     args.func(args)
 
 

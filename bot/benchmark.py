@@ -63,7 +63,7 @@ class _InstantRasa:
         import asyncio
 
         await asyncio.sleep(0.02)
-        return [{"text": "ok", "buttons": [], "response": "utter_bench"}]
+        return [{"text": "ok", "buttons": [], "response": None}]
 
     async def close(self):
         return None

@@ -78,6 +78,14 @@ class Settings:
     flood_seconds: float
     timezone: str
     previous_encryption_keys: tuple = ()  # SAM_ENCRYPTION_KEY_PREVIOUS: still readable during a rotation
+    # The moderators' dashboard (bot/dashboard/)
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8000
+    dashboard_url: str = "http://127.0.0.1:8000"  # the address moderators open; links in alerts
+    dashboard_session_minutes: int = 30  # a session ends after this long without a request
+    dashboard_max_takeovers: int = 3  # chats one moderator may have taken over at the same time
+    request_fallback_minutes: int = 10  # an unclaimed request for a person then gets the helplines
+    moderator_chat_id: str = ""  # Telegram group for alerts about new cases; empty = no alerts
 
     @property
     def db_path(self) -> Path:
@@ -95,6 +103,8 @@ class Settings:
 def load_settings() -> Settings:
     data_dir = Path(_env("SAM_DATA_DIR", str(ROOT / "data")))
     rasa_port = int(_env("RASA_PORT", "5005"))
+    dashboard_host = _env("DASHBOARD_HOST", "127.0.0.1")
+    dashboard_port = int(_env("DASHBOARD_PORT", "8000"))
     return Settings(
         data_dir=data_dir,
         rasa_url=_env("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
@@ -115,6 +125,13 @@ def load_settings() -> Settings:
         timezone=_env("SAM_TIMEZONE", "Europe/Amsterdam"),
         previous_encryption_keys=tuple(
             k for k in os.environ.get("SAM_ENCRYPTION_KEY_PREVIOUS", "").split(",") if k.strip()),
+        dashboard_host=dashboard_host,
+        dashboard_port=dashboard_port,
+        dashboard_url=_env("DASHBOARD_URL", f"http://{dashboard_host}:{dashboard_port}").rstrip("/"),
+        dashboard_session_minutes=int(_env("DASHBOARD_SESSION_MINUTES", "30")),
+        dashboard_max_takeovers=int(_env("DASHBOARD_MAX_TAKEOVERS", "3")),
+        request_fallback_minutes=int(_env("SAM_REQUEST_FALLBACK_MINUTES", "10")),
+        moderator_chat_id=os.environ.get("MODERATOR_CHAT_ID", "").strip(),
     )
 
 

@@ -25,6 +25,7 @@ from bot.config import Settings, secret_from_env_or_file
 from bot.helplines import helplines_text
 from bot.messages import Incoming, Reply
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.requests import request_person
 from bot.risk import get_detector
 from bot.risk.normalise import clean_text
 from bot.store import conversations, inbox, outbox, trackers
@@ -238,8 +239,11 @@ class Gateway:
         if kind == "command":
             command = text.split()[0].split("@")[0].lower() if text else ""
             if command in COMMAND_RESPONSES:
-                # /mens lists the people to talk to now; it works even when Rasa is down.
-                return [self._render_or_last_resort(COMMAND_RESPONSES[command], helplines=helplines_text("general"))]
+                # /mens lists the people to talk to now; it works even when Rasa is down. With a moderator
+                # on duty it becomes a request in the dashboard's queue (bot/requests.py, never raises).
+                name = (command == "/mens" and request_person(self.settings, item["conversation_id"], "mens")) \
+                    or COMMAND_RESPONSES[command]
+                return [self._render_or_last_resort(name, helplines=helplines_text("general"))]
         if not text:
             return [self._render_or_last_resort("utter_default")]
         return None
@@ -269,6 +273,7 @@ class Gateway:
                        inbox_id=item["id"], chat_ref=chat_ref, now=self.now())
 
     async def _complete(self, item: Dict[str, Any], replies: List[Dict[str, Any]], held: bool = False) -> bool:
+        replies = one_set_of_buttons(replies)
         await self.io(inbox.complete, self.db, item["id"], item["conversation_id"], replies, held, self.now())
         self._errors.pop(item["id"], None)
         self._flood.pop(item["id"], None)
@@ -354,6 +359,12 @@ class Gateway:
         buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
                    for b in message.get("buttons") or [] if isinstance(b, dict)]
         return {"text": str(message.get("text") or ""), "buttons": buttons, "response": message.get("response")}
+
+
+def one_set_of_buttons(replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """A turn shows one set of buttons, numbered once: only the last message with buttons keeps them."""
+    with_buttons = [i for i, reply in enumerate(replies) if reply.get("buttons")]
+    return [{**reply, "buttons": []} if i in with_buttons[:-1] else reply for i, reply in enumerate(replies)]
 
 
 def reply_of(row: Dict[str, Any]) -> Reply:

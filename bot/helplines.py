@@ -105,11 +105,15 @@ def always_open(category: str, data: Optional[Dict[str, Any]] = None) -> List[Tu
 
 
 def helplines_text(category: str, now: Optional[datetime] = None, content: Any = None,
-                   only_24_7: bool = False) -> str:
+                   only_24_7: bool = False, compact: bool = False) -> str:
     """The helplines for a category as lines of text, worded by content/helplines.yml.
 
     `only_24_7`: just the lines open day and night (the bridge's fail-safe when Rasa is down).
+    `compact`: at most 3 short lines, closed lines left out (see `compact_text`), for the
+    replies to a disclosure, where every line counts.
     """
+    if compact and not only_24_7:
+        return compact_text(category, now, content)
     data = (content or content_module.current()).helplines
     texts = data.get("texts") or {}
     template = {ALWAYS: "always_open", ADDED_24_7: "always_open", OPEN: "open_now",
@@ -123,4 +127,56 @@ def helplines_text(category: str, now: Optional[datetime] = None, content: Any =
         variables = {"name": line.get("name", line_id), "contact": line.get("contact", ""),
                      "for": line.get("for", ""), "hours": describe_hours(line)}
         out.append(content_module.fill(texts.get(template[line_status], "{name}: {contact}"), variables))
+    return "\n".join(out)
+
+
+# --- compact form: the few lines a young person needs right now ---------------------------
+COMPACT_LIMIT = 3
+# How one line looks in the compact form when content/helplines.yml has no `compact_*` text.
+COMPACT_TEXTS = {ALWAYS: "• {short}. Dag en nacht.", OPEN: "• {short}. Nu open.",
+                 PROBABLY_OPEN: "• {short}. Meestal nu open.", UNKNOWN: "• {short}. Ik weet niet of ze nu open zijn."}
+COMPACT_KEYS = {ALWAYS: "compact_always_open", OPEN: "compact_open_now", PROBABLY_OPEN: "compact_probably_open",
+                UNKNOWN: "compact_hours_unknown"}
+
+
+def compact_choice(category: str, now: Optional[datetime] = None, data: Optional[Dict[str, Any]] = None,
+                   limit: int = COMPACT_LIMIT) -> List[Tuple[str, str]]:
+    """At most `limit` (line id, status) pairs: no closed line, each line once, and always at
+    least one line that is open day and night (the category's own first, else its fallback)."""
+    data = data or content_module.current().helplines
+    limit = max(1, int(limit))
+    shown: List[Tuple[str, str]] = []
+    for line_id, line_status in choose(category, now, data):
+        line_status = ALWAYS if line_status == ADDED_24_7 else line_status
+        if line_status != CLOSED and line_id not in {i for i, _ in shown}:
+            shown.append((line_id, line_status))
+    if not shown:
+        return []
+    kept = shown[:limit]
+    if not any(s == ALWAYS for _, s in kept):
+        first_24_7 = next((pair for pair in shown if pair[1] == ALWAYS), None)
+        if first_24_7 is not None:
+            kept = kept[:limit - 1] + [first_24_7]
+    return kept
+
+
+def compact_text(category: str, now: Optional[datetime] = None, content: Any = None,
+                 limit: int = COMPACT_LIMIT) -> str:
+    """The compact form of `helplines_text`: max `limit` short lines, only lines that are (or may be)
+    open now, each phone number once. Worded by each line's `short` text in content/helplines.yml
+    (falls back to "name: contact") and the `compact_*` texts."""
+    data = (content or content_module.current()).helplines
+    texts = data.get("texts") or {}
+    out = []
+    for line_id, line_status in compact_choice(category, now, data, limit):
+        line = data["lines"][line_id]
+        short = line.get("short")
+        if not isinstance(short, str) or not short.strip():
+            short = f"{line.get('name', line_id)}: {line.get('contact', '')}"
+        template = texts.get(COMPACT_KEYS[line_status])
+        if not isinstance(template, str) or "{short}" not in template:
+            template = COMPACT_TEXTS[line_status]
+        variables = {"short": short.strip().rstrip("."), "name": line.get("name", line_id),
+                     "contact": line.get("contact", ""), "hours": describe_hours(line)}
+        out.append(content_module.fill(template, variables))
     return "\n".join(out)

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 from sqlite_utils import Database
 
 from bot.config import Settings
-from bot.store import escalations, trackers
+from bot.store import cases, escalations, trackers
 from bot.store.db import checkpoint, open_db, transaction
 
 BATCH = 500  # rows per transaction: other processes wait for the write lock at most this long
@@ -75,6 +75,9 @@ def purge(settings: Settings, now: Optional[datetime] = None) -> Dict[str, int]:
         counts["conversations"] = len(gone)
         counts["inbox"] = _delete_batches(db, "inbox", "received_at < ?", [iso])
         counts["outbox"] += _delete_batches(db, "outbox", "created_at < ?", [iso])
+        # The moderators' notes and messages; cases keep anonymous facts until the escalation limit.
+        counts["moderation"] = cases.purge(
+            db, iso, gone, _iso(now - timedelta(days=settings.escalation_retention_days)))
         recent = _iso(now - ACTIVE_GRACE)
         busy = {row[0] for row in db.execute("SELECT id FROM conversations WHERE last_seen_at >= ?", [recent])}
         # Deleted rows are zeroed (secure_delete); this also empties the write-ahead log.

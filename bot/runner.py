@@ -17,7 +17,7 @@ import asyncio
 import logging
 import threading
 from datetime import timedelta
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from bot.gateway import Gateway, iso, reply_of
 from bot.messages import Channel, PermanentSendError, TemporarySendError
@@ -37,11 +37,13 @@ def backoff(attempts: int) -> float:
 
 class Runner:
     def __init__(self, gateway: Gateway, channels: List[Channel], purge: Optional[Callable[[], Any]] = None,
-                 supervise: Optional[Callable[[], Any]] = None) -> None:
+                 supervise: Optional[Callable[[], Any]] = None,
+                 jobs: Sequence[Tuple[float, Callable[[], Any], str]] = ()) -> None:
         self.gateway = gateway
         self.channels: Dict[str, Channel] = {channel.name: channel for channel in channels}
         self.purge = purge
         self.supervise = supervise
+        self.jobs = list(jobs)  # (every how many seconds, blocking function, name): run in a thread
         self._answering: Dict[str, asyncio.Task] = {}
         self._sending: Set[str] = set()
         self._send_tasks: Set[asyncio.Task] = set()
@@ -66,6 +68,7 @@ class Runner:
             if self.channels else []
         if self.purge is not None:
             loops.append(self._every(PURGE_SECONDS, self.purge, "retention purge"))
+        loops += [self._every(seconds, job, name) for seconds, job, name in self.jobs]
         if self.supervise is not None:
             loops.append(self._supervise())
         tasks = [asyncio.create_task(loop) for loop in loops]

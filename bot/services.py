@@ -23,6 +23,7 @@ class Service:
     log: Optional[IO] = None
     process: Optional[subprocess.Popen] = None
     restarts: int = field(default=0)
+    needs_model: bool = False  # started only once the model is trained
 
     def start(self) -> None:
         out = self.log if self.log is not None else None
@@ -47,7 +48,8 @@ class Service:
                 self.process.kill()
 
 
-def build_services(settings: Settings, quiet: bool) -> List[Service]:
+def build_services(settings: Settings, quiet: bool, dashboard: bool = False) -> List[Service]:
+    """Rasa and the action server; with `dashboard`, also the moderators' dashboard (make run)."""
     env = rasa_env()
     env["ACTION_SERVER_PORT"] = str(settings.action_port)
     env["SANIC_HOST"] = "127.0.0.1"  # the action server listens on loopback only
@@ -66,12 +68,19 @@ def build_services(settings: Settings, quiet: bool) -> List[Service]:
     ]
     if settings.rasa_auth_token:
         rasa_command += ["--auth-token", settings.rasa_auth_token]
-    return [
+    services = [
         Service("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
                             "-p", str(settings.action_port)],
                 f"http://127.0.0.1:{settings.action_port}/health", env, logs[0]),
-        Service("rasa", rasa_command, f"http://127.0.0.1:{settings.rasa_port}/", env, logs[1]),
+        Service("rasa", rasa_command, f"http://127.0.0.1:{settings.rasa_port}/", env, logs[1], needs_model=True),
     ]
+    if dashboard:
+        # Starlette + uvicorn (bot/dashboard/app.py); /login is its only page that answers without an account.
+        host = "127.0.0.1" if settings.dashboard_host in ("0.0.0.0", "::", "") else settings.dashboard_host
+        log = open(ensure_private_file(settings.log_dir / "dashboard.log"), "a") if quiet else None
+        services.append(Service("dashboard", [sys.executable, "-m", "bot.dashboard.app"],
+                                f"http://{host}:{settings.dashboard_port}/login", env, log))
+    return services
 
 
 class Supervisor:
@@ -102,12 +111,20 @@ class Supervisor:
     def run(self, prepare: Optional[Callable[[], Any]] = None, interval: float = 2.0) -> None:
         """Blocking, for a background thread: prepare (e.g. train), start the services, then
         restart any that dies, until stop() is called. The channels answer meanwhile (fail-safe)."""
+        for service in self.services:
+            if not service.needs_model:
+                service.start()  # the dashboard and the actions need no model: up at once
         if prepare is not None:
-            prepare()
+            try:
+                prepare()
+            except Exception as error:  # Sam keeps answering with the fail-safe; say why Rasa is missing
+                print(f"Let op: het model kon niet worden getraind ({error}); zie models/train.log. "
+                      "Sam antwoordt met de noodtekst.", file=sys.stderr, flush=True)
         if self._stopping.is_set():
             return
         for service in self.services:
-            service.start()
+            if service.needs_model and (prepare is None or MODEL_FILE.exists()):
+                service.start()
         started = time.monotonic()
         try:
             self.wait_healthy()
@@ -119,7 +136,7 @@ class Supervisor:
 
     def check(self) -> None:
         for service in self.services:
-            if not service.alive() and not self._stopping.is_set():
+            if service.process is not None and not service.alive() and not self._stopping.is_set():
                 service.restarts += 1
                 print(f"{service.name} stopped; starting it again", file=sys.stderr)
                 service.start()

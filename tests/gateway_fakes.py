@@ -50,8 +50,8 @@ class FakeRasa:
         if assessment.escalate:
             category = assessment.category
             replies = [{"text": f"troost {category}", "response": f"utter_handover_{category}"},
-                       {"text": "lijnen 113", "response": "utter_handover_helplines"},
-                       {"text": "volwassene", "response": "utter_handover_trusted_adult"}]
+                       {"text": "lijnen 113", "response": "utter_handover_helplines",
+                        "buttons": [{"title": "Praten", "payload": "/request_human"}]}]
         else:
             replies = [{"text": f"antwoord op {text}", "buttons": [{"title": "Ja", "payload": "/affirm"}],
                         "response": "utter_echo"}]

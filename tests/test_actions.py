@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.answers import ActionFollowup, ActionHelplines, ActionNudgeTrustedAdult
 from bot.actions.handover import ActionHandover
+from bot.actions.replies import names as names_of
 from bot.store.db import open_db
 
 
@@ -32,18 +33,23 @@ def user_event(text, intent="greet"):
 async def run(action, t):
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, t, {})
-    return [m.get("response") for m in dispatcher.messages], dispatcher.messages, events
+    return names_of(dispatcher.messages), dispatcher.messages, events
 
 
-async def test_handover_sends_comfort_helplines_and_trusted_adult_in_one_turn(data_dir):
+def slot(events, name):
+    return next(e["value"] for e in events if e.get("event") == "slot" and e["name"] == name)
+
+
+async def test_handover_sends_comfort_and_the_helplines_in_two_messages(data_dir):
     risk = {"escalate": True, "category": "sextortion", "severity": "high", "matched": ["dreigen foto"],
             "source": "lexicon", "confidence": 1.0}
     t = tracker("hij dreigt mijn fotos te delen", "disclose_sextortion", risk,
                 events=[user_event("hij dreigt mijn fotos te delen", "disclose_sextortion")])
     names, messages, events = await run(ActionHandover(), t)
-    assert names == ["utter_handover_sextortion", "utter_handover_helplines", "utter_handover_trusted_adult"]
+    assert names == ["utter_handover_sextortion", "utter_handover_helplines"]
     assert messages[1]["helplines"].strip()  # the helplines open now are filled in
     assert {"event": "slot", "timestamp": None, "name": "risk_category", "value": "sextortion"} in events
+    assert slot(events, "risk_severity") == "high" and slot(events, "risk_at") > 0
     db = open_db(data_dir / "sam.db")
     row = next(db["escalations"].rows)
     assert (row["conversation_id"], row["category"], row["severity"], row["status"]) == (

@@ -62,7 +62,7 @@ def test_a_disclosure_hands_over_in_the_same_turn_and_is_recorded(sam_servers):
     c = conversation()
     sam_servers.say(c, "hoi")
     names = sam_servers.say(c, "hij dreigt mn nudes te delen als ik niet betaal")
-    assert names == ["utter_handover_sextortion", "utter_handover_helplines", "utter_handover_trusted_adult"]
+    assert names == ["utter_handover_sextortion", "utter_handover_helplines"]
     assert sam_servers.tracker(c)["slots"]["risk_category"] == "sextortion"
     rows = list(open_db(sam_servers.settings.db_path)["escalations"].rows_where("conversation_id = ?", [c]))
     assert len(rows) == 1 and rows[0]["status"] == "open" and rows[0]["category"] == "sextortion"

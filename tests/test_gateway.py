@@ -83,8 +83,7 @@ async def test_a_risk_message_behind_a_pending_one_gets_the_failsafe_when_rasa_i
     assert sam.channel.names("2") == ["utter_failsafe_risk"]
     sam.rasa.mode = "up"
     await sam.cycle(3)
-    assert sam.channel.names("1")[2:] == ["utter_echo", "utter_handover_selfharm", "utter_handover_helplines",
-                                          "utter_handover_trusted_adult"]
+    assert sam.channel.names("1")[2:] == ["utter_echo", "utter_handover_selfharm", "utter_handover_helplines"]
 
 
 async def test_only_one_be_right_back_per_waiting_conversation(sam):
@@ -400,3 +399,10 @@ async def test_the_fail_safe_does_not_answer_old_messages_again_after_a_restart(
     assert fresh.channel.sent == []
     sam.rasa.release.set()
     fresh.gateway.close()
+
+
+async def test_a_turn_shows_one_set_of_buttons(sam):
+    await sam.say("1", "kijk mijn nieuwe schoenen", kind="photo")  # Rasa's echo has buttons, so has the warning
+    await sam.cycle()
+    buttons = [bool(s["buttons"]) for s in sam.channel.sent]
+    assert sam.channel.names("1") == ["utter_echo", "utter_photo_warning"] and buttons == [False, True]

@@ -15,6 +15,8 @@ from bot.helplines import (
     PROBABLY_OPEN,
     UNKNOWN,
     choose,
+    compact_choice,
+    compact_text,
     describe_hours,
     helplines_text,
     status,
@@ -96,3 +98,22 @@ def test_text_is_honest_about_a_closed_line_at_night():
     assert closed in night
     assert closed not in helplines_text("sextortion", WEEKDAY_EVENING)
     assert any(status(data["lines"][i], NIGHT) == ALWAYS for i, _ in choose("sextortion", NIGHT))
+
+
+def test_compact_leaves_out_closed_lines_and_keeps_one_24_7_line():
+    # Evening: the day line is closed (left out), the unknown line stays, the 24/7 line is added.
+    assert compact_choice("sextortion", WEEKDAY_EVENING, DATA) == [("unknown_line", UNKNOWN), ("always_line", ALWAYS)]
+    assert compact_choice("sextortion", WEEKDAY_MORNING, DATA) == [("unknown_line", UNKNOWN), ("day_line", OPEN),
+                                                                   ("always_line", ALWAYS)]
+    assert compact_choice("sextortion", WEEKDAY_MORNING, DATA, limit=2) == [("unknown_line", UNKNOWN),
+                                                                            ("always_line", ALWAYS)]
+
+
+def test_compact_text_uses_the_short_form_or_name_and_contact():
+    class Fake:
+        helplines = {**DATA, "lines": {**DATA["lines"], "always_line": {**DATA["lines"]["always_line"],
+                                                                          "short": "Kort"}}}
+
+    text = compact_text("sextortion", WEEKDAY_EVENING, Fake)
+    assert text.splitlines()[0].startswith("• Onbekend: 4") and "Kort" in text.splitlines()[1]
+    assert helplines_text("sextortion", WEEKDAY_EVENING, Fake, compact=True) == text

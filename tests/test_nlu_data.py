@@ -1,6 +1,8 @@
-"""The NLU training data honours the intent contract."""
+"""The NLU training data honours the intent contract (bot/data/INTENTS.md)."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
 
 import yaml
@@ -14,15 +16,34 @@ CONTRACT = {
     "disclose_exploitation", "disclose_abuse", "disclose_selfharm", "disclose_runaway", "greet", "goodbye", "thank",
     "affirm", "deny", "bot_challenge", "out_of_scope", "request_human", "feeling_bad", "help",
 }
+# "The hardest moments" in bot/data/INTENTS.md: trained here before the domain answers them.
+HARDEST_MOMENTS = {"tell_regret_sent_image", "ask_send_picture", "share_personal_details", "express_distress"}
+MIN_EXAMPLES = 80
+MAX_OUT_OF_SCOPE = 650
+
+
+def blocks():
+    """(file name, parsed file) for every NLU file."""
+    return [(path.name, yaml.safe_load(path.read_text(encoding="utf-8"))) for path in sorted(NLU_DIR.glob("*.yml"))]
+
+
+def lines_of(block):
+    return [line.strip()[2:].strip() for line in block["examples"].splitlines() if line.strip().startswith("- ")]
 
 
 def examples():
     found = {}
-    for path in NLU_DIR.glob("*.yml"):
-        for block in yaml.safe_load(path.read_text())["nlu"]:
-            lines = [line[2:].strip() for line in block["examples"].splitlines() if line.strip().startswith("- ")]
-            found.setdefault(block["intent"], []).extend(lines)
+    for _, data in blocks():
+        for block in data["nlu"]:
+            found.setdefault(block["intent"], []).extend(lines_of(block))
     return found
+
+
+def near_exact(text: str) -> str:
+    """Lowercase, without punctuation, emoji modifiers or extra spaces ("Bedankt!!" == "bedankt")."""
+    low = re.sub("[\U0001F3FB-\U0001F3FF\uFE0E\uFE0F\u200D]", "", text.lower())
+    out = re.sub(r"\s+", " ", "".join(ch for ch in low if not unicodedata.category(ch).startswith("P"))).strip()
+    return out or re.sub(r"(.)\1+", r"\1", re.sub(r"\s+", "", low))  # "???" == "????"
 
 
 def test_contract_intents_are_in_the_domain():
@@ -37,6 +58,40 @@ def test_every_intent_has_at_least_25_examples():
     assert min(counts.values()) >= 25, {k: v for k, v in counts.items() if v < 25}
 
 
+def test_the_data_is_balanced():
+    counts = {intent: len(lines) for intent, lines in examples().items()}
+    assert HARDEST_MOMENTS <= set(counts)
+    assert min(counts.values()) >= MIN_EXAMPLES, {k: v for k, v in counts.items() if v < MIN_EXAMPLES}
+    assert counts["out_of_scope"] <= MAX_OUT_OF_SCOPE
+
+
 def test_no_example_is_used_twice():
     counts = Counter(e.lower() for lines in examples().values() for e in lines)
     assert not [e for e, n in counts.items() if n > 1]
+
+
+def test_no_near_exact_duplicates_within_or_across_intents():
+    owners = {}
+    clashes = []
+    for intent, lines in examples().items():
+        for line in lines:
+            key = near_exact(line)
+            if key in owners:
+                clashes.append((line, intent, owners[key]))
+            owners.setdefault(key, intent)
+    assert not clashes, clashes[:20]
+
+
+def test_files_are_organised_by_topic():
+    """Rasa 3.1 format; one block per intent per file, and each intent lives in one topic file."""
+    homes = {}
+    for name, data in blocks():
+        assert str(data.get("version")) == "3.1", name
+        assert set(data) == {"version", "nlu"}, name
+        intents = [block["intent"] for block in data["nlu"]]
+        assert len(intents) == len(set(intents)), name
+        for block in data["nlu"]:
+            assert set(block) == {"intent", "examples"}, (name, block.get("intent"))
+            assert lines_of(block), (name, block["intent"])
+            homes.setdefault(block["intent"], []).append(name)
+    assert not {intent: files for intent, files in homes.items() if len(files) > 1}

@@ -56,7 +56,7 @@ def test_make_run_answers_risk_at_once_then_rasa_takes_over_and_is_restarted(sam
         first_answer = time.monotonic() - started
         assert "113" in telegram.texts(chat)[0]
         # Rasa comes up and answers the same message for real, once.
-        assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 4, 180)
+        assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 3, 180)
         monkeypatch.setenv("SAM_DATA_DIR", str(data))
         from bot.config import load_settings
 
@@ -64,18 +64,17 @@ def test_make_run_answers_risk_at_once_then_rasa_takes_over_and_is_restarted(sam
         db = open_db(data / "sam.db")
         names = [r[0] for r in db.execute("SELECT response FROM outbox WHERE conversation_id = ? "
                                           "AND status = 'sent' ORDER BY sent_at, id", [conversation])]
-        assert names == ["utter_failsafe_risk", "utter_handover_selfharm", "utter_handover_helplines",
-                         "utter_handover_trusted_adult"]
+        assert names == ["utter_failsafe_risk", "utter_handover_selfharm", "utter_handover_helplines"]
         # Kill Rasa: the supervisor starts it again; meanwhile the fail-safe answers.
         rasa = [pid for pid, command in child_pids(process.pid).items() if "bot.rasa_cli run" in command]
         assert rasa, child_pids(process.pid)
         os.kill(rasa[0], signal.SIGKILL)
         time.sleep(1)
         telegram.message(chat, "hij slaat me nu")
-        assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 5, 15)
+        assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 4, 15)  # the fail-safe
         assert telegram.wait_for(lambda: any(pid not in rasa and "bot.rasa_cli run" in command
                                              for pid, command in child_pids(process.pid).items()), 15)
-        assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 8, 180), "not answered after the restart"
+        assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 6, 180), "not answered after the restart"
         print(f"first fail-safe {first_answer:.1f} s after start")
         servers = list(child_pids(process.pid))
     finally:

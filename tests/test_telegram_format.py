@@ -1,8 +1,12 @@
 """Formatting for Telegram: splitting long texts, escaping, keyboards, and flood control."""
 from __future__ import annotations
 
-from bot.channels.telegram import MAX_LENGTH, TelegramBridge, keyboard, split_text
-from bot.gateway import FloodControl, Reply
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.channels.telegram import MAX_LENGTH, TelegramChannel, keyboard, split_text
+from bot.gateway import FloodControl
+from bot.messages import PermanentSendError, Reply, TemporarySendError
 
 
 def test_short_text_is_one_message():
@@ -36,7 +40,7 @@ async def test_send_escapes_html_and_puts_buttons_on_the_last_part():
         async def send_message(self, **kwargs):
             calls.append(kwargs)
 
-    bridge = TelegramBridge.__new__(TelegramBridge)
+    bridge = TelegramChannel.__new__(TelegramChannel)
     bridge.bot = StubBot()
     text = "<b>vet</b> & zo. " * 400
     await bridge.send("42", Reply(text, [{"title": "Menu", "payload": "/help"}]))
@@ -51,3 +55,23 @@ def test_flood_control_warns_once_then_drops_then_recovers():
     assert results[:10] == ["ok"] * 10 and results[10] == "warn" and results[11:] == ["drop"] * 3
     assert flood.check("c", now=30.0) == "ok"
     assert flood.check("other", now=1.0) == "ok"
+
+
+@pytest.mark.parametrize("error, kind", [
+    (Forbidden("Forbidden: bot was blocked by the user"), PermanentSendError),
+    (BadRequest("Bad Request: chat not found"), PermanentSendError),
+    (RetryAfter(3), TemporarySendError),
+    (TimedOut(), TemporarySendError),
+    (NetworkError("connection reset"), TemporarySendError),
+])
+async def test_telegram_errors_become_permanent_or_temporary_for_the_runner(error, kind):
+    class FailingBot:
+        async def send_message(self, **kwargs):
+            raise error
+
+    channel = TelegramChannel.__new__(TelegramChannel)
+    channel.bot = FailingBot()
+    with pytest.raises(kind) as raised:
+        await channel.send("42", Reply("hoi"))
+    if isinstance(error, RetryAfter):
+        assert raised.value.retry_after >= 3

@@ -1,7 +1,13 @@
-"""action_handover: comfort, first steps, the helplines open now, a person, a trusted adult.
+"""action_handover: comfort, first steps, the helplines open now and the offer of a person.
 
-Everything is sent in the same turn as the message that triggered it, and the escalation is
-recorded for the moderators. Recording never blocks or prevents the reply.
+Two messages, in the same turn as the message that triggered it, short enough for a young person
+with LVB (at most 8 lines together):
+1. `utter_handover_<category>`: comfort first, then one or two first steps for this category;
+   no phone numbers (so no number is named twice);
+2. `utter_handover_helplines`: the lines open now for this category in the compact form (max 3,
+   each number once, always one line open day and night) and the buttons for the next step.
+The category, severity and time are stored as the risk context (bot/actions/risk_context.py), and
+the escalation is recorded for the moderators. Recording never blocks or prevents the reply.
 """
 from __future__ import annotations
 
@@ -9,9 +15,10 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import risk_context
+from bot.actions.replies import message, send_turn
 from bot.helplines import helplines_text
 from bot.risk.detector import DISCLOSURE_PREFIX, INTENT_SEVERITY
 from bot.risk.lexicon import CATEGORIES
@@ -56,9 +63,10 @@ class ActionHandover(Action):
         """Hands the young person over to human help, in this same turn."""
         risk = risk_of(tracker)
         category = risk["category"]
-        dispatcher.utter_message(response=f"utter_handover_{category}")
-        dispatcher.utter_message(response="utter_handover_helplines", helplines=helplines_text(category))
-        dispatcher.utter_message(response="utter_handover_trusted_adult")
+        send_turn(dispatcher, [
+            message(f"utter_handover_{category}"),
+            message("utter_handover_helplines", helplines=helplines_text(category, compact=True)),
+        ])
         try:
             escalations.record_trigger(
                 open_db(),
@@ -72,4 +80,4 @@ class ActionHandover(Action):
             )
         except Exception:  # the young person's reply matters more than the record
             logger.exception("could not record escalation")
-        return [SlotSet("risk_category", category)]
+        return risk_context.after_handover(tracker, category, risk.get("severity") or "high")

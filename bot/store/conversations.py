@@ -75,6 +75,14 @@ def erase(db: Database, conversation_id: str) -> None:
             "UPDATE escalations SET conversation_id = NULL, turns = '[]', updated_at = ? WHERE conversation_id = ?",
             [now, conversation_id],
         )
+        # The moderators' notes and messages go; its case keeps only anonymous facts (bot/store/cases.py).
+        db.execute("DELETE FROM case_notes WHERE conversation_id = ?", [conversation_id])
+        db.execute("DELETE FROM moderator_messages WHERE conversation_id = ?", [conversation_id])
+        db.execute(
+            "UPDATE cases SET status = 'closed', outcome = 'gewist_door_jongere', closed_at = ?, taken_over_by = NULL "
+            "WHERE conversation_id = ? AND status = 'open'", [now, conversation_id])
+        db.execute("UPDATE cases SET conversation_id = NULL, updated_at = ? WHERE conversation_id = ?",
+                   [now, conversation_id])
         db.execute("DELETE FROM conversations WHERE id = ?", [conversation_id])
     # secure_delete zeroed the rows in the database; the old copies in the write-ahead log go now.
     checkpoint(db)

@@ -178,3 +178,57 @@ def _retention_indexes(db: Database) -> None:
     db["outbox"].create_index(["created_at"], if_not_exists=True)
     db["conversations"].create_index(["last_seen_at"], if_not_exists=True)
     db["escalations"].create_index(["updated_at"], if_not_exists=True)
+
+
+@migration("0005_dashboard")
+def _dashboard(db: Database) -> None:
+    """The moderators' dashboard: accounts, server-side sessions, login failures (rate limit), the
+    append-only audit log, cases (an escalation or a request for a person, with claims and
+    takeovers), notes and the moderators' own messages (kept for the transcript; under retention)."""
+    db.execute(
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, "
+        "role TEXT NOT NULL, password_hash TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1, "
+        "on_duty INTEGER NOT NULL DEFAULT 0, on_duty_since TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE dashboard_sessions (id_hash TEXT PRIMARY KEY, "  # SHA-256 of the cookie value, never the value
+        "account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE, csrf_token TEXT NOT NULL, "
+        "created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, flash TEXT, pause_hint INTEGER NOT NULL DEFAULT 0)")
+    db.execute("CREATE INDEX dashboard_sessions_account ON dashboard_sessions(account_id)")
+    db.execute("CREATE TABLE login_failures (id INTEGER PRIMARY KEY, account_key TEXT NOT NULL, "
+               "address_key TEXT NOT NULL, at TEXT NOT NULL)")
+    db.execute("CREATE INDEX login_failures_account ON login_failures(account_key, at)")
+    db.execute("CREATE INDEX login_failures_address ON login_failures(address_key, at)")
+    db.execute(
+        "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at TEXT NOT NULL, account_id INTEGER, "
+        "account_name TEXT NOT NULL, action TEXT NOT NULL, case_id INTEGER, pseudonym TEXT, detail TEXT, "
+        "request_id TEXT)")
+    # A form submitted twice (double click, reload) is done once: its request id is recorded once.
+    db.execute("CREATE UNIQUE INDEX audit_log_request ON audit_log(request_id) WHERE request_id IS NOT NULL")
+    db.execute("CREATE INDEX audit_log_at ON audit_log(at)")
+    db.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    db.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    db.execute(
+        "CREATE TABLE cases (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "  # escalation | request
+        "escalation_id INTEGER UNIQUE, conversation_id TEXT, pseudonym TEXT NOT NULL, "
+        "status TEXT NOT NULL, source TEXT, "  # open | closed; what opened a request (mens | request_human)
+        "requested_at TEXT, request_expired_at TEXT, "  # the young person asked for a person; fallback sent
+        "claimed_by INTEGER, claimed_at TEXT, first_claimed_at TEXT, taken_over_by INTEGER, taken_over_at TEXT, "
+        "outcome TEXT, closed_by INTEGER, closed_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    db.execute("CREATE UNIQUE INDEX cases_one_open ON cases(conversation_id) WHERE status = 'open'")
+    db.execute("CREATE INDEX cases_status ON cases(status, created_at)")
+    db.execute("CREATE INDEX cases_conversation ON cases(conversation_id)")
+    db.execute(
+        "CREATE TABLE case_notes (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, conversation_id TEXT, "
+        "account_id INTEGER, account_name TEXT NOT NULL, kind TEXT NOT NULL, "  # note | transfer | follow_up
+        "text TEXT NOT NULL, created_at TEXT NOT NULL)")
+    db.execute("CREATE INDEX case_notes_case ON case_notes(case_id)")
+    db.execute("CREATE INDEX case_notes_created ON case_notes(created_at)")
+    db.execute("CREATE INDEX case_notes_conversation ON case_notes(conversation_id)")
+    db.execute(
+        "CREATE TABLE moderator_messages (id INTEGER PRIMARY KEY, case_id INTEGER, conversation_id TEXT, "
+        "account_id INTEGER, account_name TEXT, author TEXT NOT NULL, "  # hulpverlener | sam
+        "response TEXT, text TEXT NOT NULL, outbox_id INTEGER, created_at TEXT NOT NULL)")
+    db.execute("CREATE INDEX moderator_messages_conversation ON moderator_messages(conversation_id)")
+    db.execute("CREATE INDEX moderator_messages_created ON moderator_messages(created_at)")

@@ -1,0 +1,149 @@
+"""Actions for the hard moments around a disclosure, and for answers with one set of buttons.
+
+- action_answer: the answer to a question, the first time with the trusted-adult nudge; the
+  nudge then carries the buttons (one set of buttons per turn).
+- action_express_distress: distress without words (😭, "help", "???").
+- action_feeling_bad: a bad feeling, with the lines open now.
+- action_check_in: "Gaat dit over jou? Ben je nu veilig?", naming 113 and 112.
+- action_fallback: not understood; the check-in when the risk component asks for it
+  (`latest_message["risk"]["check_in"]`), the help of the last handover when one is in context,
+  else utter_default.
+- action_help: the menu; shortly after a handover a typed "help" gets that help first.
+
+Shortly after a handover (bot/actions/risk_context.py), the helplines are those of that handover.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import risk_context
+from bot.actions.answers import NUDGE, TRUSTED_ADULT_ANSWER, sent_responses
+from bot.actions.replies import helpline_variables, message, send_turn
+
+# Question intent -> its answer. Answers with a {helplines} place get the lines of the category
+# in ANSWER_HELPLINES (or "general").
+ANSWERS = {
+    "ask_sexting": "utter_ask_sexting",
+    "ask_image_removal": "utter_ask_image_removal",
+    "ask_grooming": "utter_ask_grooming",
+    "ask_sextortion": "utter_ask_sextortion",
+    "ask_loverboy": "utter_ask_loverboy",
+    "ask_meeting_online_contact": "utter_ask_meeting_online_contact",
+    "ask_privacy_settings": "utter_ask_privacy_settings",
+    "ask_block_report": "utter_ask_block_report",
+    "ask_law": "utter_ask_law",
+    "ask_webcam": "utter_ask_webcam",
+    "ask_saying_no": "utter_ask_saying_no",
+}
+ANSWER_HELPLINES = {"ask_image_removal": "image_shared", "ask_sextortion": "sextortion",
+                    "ask_grooming": "grooming", "ask_loverboy": "exploitation"}
+
+DISTRESS_LINES, FEELING_BAD_LINES, CHECK_IN_LINES = "distress", "feeling_bad", "check_in"
+CHECK_IN, REMINDER, DEFAULT = "utter_check_in", "utter_handover_reminder", "utter_default"
+
+
+def intent_of(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def is_button(tracker: Tracker) -> bool:
+    """The latest message is a button press or payload ("/help"), not typed words."""
+    return str((tracker.latest_message or {}).get("text") or "").startswith("/")
+
+
+def wants_check_in(tracker: Tracker) -> bool:
+    risk = (tracker.latest_message or {}).get("risk")
+    return isinstance(risk, dict) and risk.get("check_in") is True
+
+
+class ActionAnswer(Action):
+    def name(self) -> Text:
+        return "action_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        """The answer to a question; once per conversation followed by the trusted-adult nudge."""
+        intent = intent_of(tracker)
+        answer = ANSWERS.get(intent)
+        if answer is None:  # a rule sent another intent here: say so honestly, never stay silent
+            dispatcher.utter_message(response=DEFAULT)
+            return []
+        turn = [message(answer, **helpline_variables(answer, ANSWER_HELPLINES.get(intent, "general")))]
+        if not set(sent_responses(tracker)) & {NUDGE, TRUSTED_ADULT_ANSWER}:
+            turn.append(message(NUDGE))
+        send_turn(dispatcher, turn)
+        return []
+
+
+class ActionExpressDistress(Action):
+    def name(self) -> Text:
+        return "action_express_distress"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        """Comfort, room to say more, and the lines open now (after a handover: its lines)."""
+        category = risk_context.helpline_category(tracker, default=DISTRESS_LINES)
+        dispatcher.utter_message(response="utter_express_distress",
+                                 **helpline_variables("utter_express_distress", category))
+        return []
+
+
+class ActionFeelingBad(Action):
+    def name(self) -> Text:
+        return "action_feeling_bad"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        category = risk_context.helpline_category(tracker, default=FEELING_BAD_LINES)
+        dispatcher.utter_message(response="utter_feeling_bad", **helpline_variables("utter_feeling_bad", category))
+        return []
+
+
+def check_in(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(response=CHECK_IN, **helpline_variables(CHECK_IN, CHECK_IN_LINES))
+
+
+def reminder(dispatcher: CollectingDispatcher, category: str) -> None:
+    dispatcher.utter_message(response=REMINDER, **helpline_variables(REMINDER, category))
+
+
+class ActionCheckIn(Action):
+    def name(self) -> Text:
+        return "action_check_in"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        """Asks whether it is about the young person and whether they are safe, naming 113 and 112."""
+        check_in(dispatcher)
+        return []
+
+
+class ActionFallback(Action):
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        """Not understood: the check-in if the risk component asks for it; shortly after a handover,
+        the help of that handover; otherwise utter_default (rephrase, with the menu)."""
+        context: Optional[risk_context.RiskContext] = risk_context.current(tracker)
+        if wants_check_in(tracker):
+            check_in(dispatcher)
+        elif context is not None:
+            reminder(dispatcher, context.category)
+        else:
+            dispatcher.utter_message(response=DEFAULT)
+        return []
+
+
+class ActionHelp(Action):
+    def name(self) -> Text:
+        return "action_help"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        """The menu. Shortly after a handover, a typed "help"/"hulp" first gets the help of that
+        handover (its buttons include the menu); the menu button itself always gives the menu."""
+        context = risk_context.current(tracker)
+        if context is not None and not is_button(tracker):
+            reminder(dispatcher, context.category)
+        else:
+            dispatcher.utter_message(response="utter_help")
+        return []
