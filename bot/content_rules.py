@@ -30,7 +30,7 @@ CODE_RESPONSES = ("utter_start", "utter_human", "utter_forget_confirm", "utter_f
 REQUIRED_RESPONSES = SAFETY_RESPONSES + CODE_RESPONSES
 # The code fills these with the helplines; without {helplines} the young person sees none.
 HELPLINE_RESPONSES = ("utter_failsafe_risk", "utter_human", "utter_handover_helplines", "utter_request_human",
-                      "utter_ask_helpline", "utter_nobody_on_duty", "utter_request_expired",
+                      "utter_ask_helpline", "utter_nobody_on_duty", "utter_request_expired", "utter_request_taken",
                       "utter_handover_trusted_adult", "utter_handover_reminder", "utter_express_distress",
                       "utter_check_in", "utter_check_in_yes", "utter_feeling_bad")
 LINE_TEXTS = ("open_now", "always_open", "closed_now", "probably_open", "hours_unknown")

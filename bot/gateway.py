@@ -28,7 +28,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.requests import request_person
 from bot.risk import get_detector
 from bot.risk.normalise import clean_text
-from bot.store import conversations, inbox, outbox, trackers
+from bot.store import conversations, escalations, inbox, outbox, trackers
 from bot.store.conversations import Pseudonymiser
 
 logger = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class Gateway:
         text = clean_text(item["text"] or "")
         if text in (FORGET_YES, FORGET_NO):
             return await self._forget(item, confirmed=text == FORGET_YES)
-        local = self._local_answer(item)
+        local = await self._local_answer(item)
         if local is not None:
             return await self._complete(item, local)
         if await self.io(conversations.is_paused, self.db, conversation_id):
@@ -229,7 +229,7 @@ class Gateway:
             replies.append(self._render(MEDIA_RESPONSES[item["kind"]]))
         return await self._complete(item, replies)
 
-    def _local_answer(self, item: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
+    async def _local_answer(self, item: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
         """The answer to an item that needs no Rasa, or None when Rasa must answer."""
         kind, text = item["kind"], clean_text(item["text"] or "")
         if kind in MEDIA_RESPONSES and not text:
@@ -241,9 +241,13 @@ class Gateway:
             if command in COMMAND_RESPONSES:
                 # /mens lists the people to talk to now; it works even when Rasa is down. With a moderator
                 # on duty it becomes a request in the dashboard's queue (bot/requests.py, never raises).
-                name = (command == "/mens" and request_person(self.settings, item["conversation_id"], "mens")) \
-                    or COMMAND_RESPONSES[command]
-                return [self._render_or_last_resort(name, helplines=helplines_text("general"))]
+                name = COMMAND_RESPONSES[command]
+                category = None
+                if command == "/mens":
+                    name = await asyncio.get_running_loop().run_in_executor(
+                        None, request_person, self.settings, item["conversation_id"], "mens") or name
+                    category = await self.io(escalations.open_category, self.db, item["conversation_id"])
+                return [self._render_or_last_resort(name, helplines=helplines_text(category or "general"))]
         if not text:
             return [self._render_or_last_resort("utter_default")]
         return None
@@ -305,7 +309,7 @@ class Gateway:
         local = None
         if text not in (FORGET_YES, FORGET_NO):
             try:
-                local = self._local_answer(item)
+                local = await self._local_answer(item)
             except Exception:
                 logger.exception("local answer failed for inbox %s", item["id"])
         if local is not None:

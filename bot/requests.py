@@ -21,7 +21,7 @@ from typing import Optional
 from sqlite_utils import Database
 
 from bot.config import Settings, load_settings
-from bot.store import accounts, audit, cases, outbox
+from bot.store import accounts, audit, cases, escalations, outbox
 from bot.store.db import open_db, transaction
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,8 @@ def expire_requests(db: Database, settings: Settings, now: Optional[datetime] = 
                            [stamp, case_id])
             if case["conversation_id"] and case["channel"]:
                 try:
-                    message = content.current().render(REQUEST_EXPIRED, helplines=helplines_text("general"))
+                    category = escalations.open_category(db, case["conversation_id"]) or "general"
+                    message = content.current().render(REQUEST_EXPIRED, helplines=helplines_text(category))
                     message = {"text": message["text"], "buttons": message["buttons"], "response": REQUEST_EXPIRED}
                 except Exception:  # noqa: BLE001 - still close it; the fail-safe texts cover danger
                     logger.exception("text %s unavailable", REQUEST_EXPIRED)

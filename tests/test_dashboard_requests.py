@@ -92,16 +92,16 @@ def test_request_person_never_raises(settings, monkeypatch):
     assert requests.request_person(settings, CONVERSATION, "mens") is None
 
 
-def test_the_gateway_mens_command_uses_it(settings, store, app, monkeypatch):
+async def test_the_gateway_mens_command_uses_it(settings, store, app, monkeypatch):
     from bot.gateway import Gateway
 
     gateway = Gateway(settings, store, rasa=None)
     item = {"kind": "command", "text": "/mens", "conversation_id": conversation(store, CONVERSATION)}
-    assert [m["response"] for m in gateway._local_answer(item)] == ["utter_human"]  # no accounts
+    assert [m["response"] for m in await gateway._local_answer(item)] == ["utter_human"]  # no accounts
     on_duty(app, store)
-    assert [m["response"] for m in gateway._local_answer(item)] == [requests.REQUEST_TAKEN]
+    assert [m["response"] for m in await gateway._local_answer(item)] == [requests.REQUEST_TAKEN]
     monkeypatch.setattr(requests, "_request_person", lambda *a: (_ for _ in ()).throw(RuntimeError("stuk")))
-    assert [m["response"] for m in gateway._local_answer(item)] == ["utter_human"]  # failure-proof
+    assert [m["response"] for m in await gateway._local_answer(item)] == ["utter_human"]  # failure-proof
 
 
 async def test_the_request_human_action_uses_it(data_dir, store, app):

@@ -31,7 +31,7 @@ clock: Callable[[], float] = time.time
 def lifetime_minutes() -> float:
     """SAM_RISK_CONTEXT_MINUTES, read on every call; a missing or unreadable value gives the default.
     0 switches the risk context off."""
-    raw = os.environ.get(MINUTES_ENV, "").strip()
+    raw = os.environ.get("SAM_RISK_CONTEXT_MINUTES", "").strip()  # = MINUTES_ENV
     try:
         minutes = float(raw) if raw else DEFAULT_MINUTES
     except ValueError:

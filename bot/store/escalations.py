@@ -16,6 +16,16 @@ MAX_TURNS = 12
 BATCH = 200  # rows per retention transaction: short write locks while the bot runs
 
 
+def open_category(db: Database, conversation_id: Optional[str]) -> Optional[str]:
+    """The risk category of the conversation's open escalation, if any: a later request for a
+    person or a helplines answer then names the lines for that risk (113 after self-harm)."""
+    if not conversation_id:
+        return None
+    row = db.execute("SELECT category FROM escalations WHERE conversation_id = ? AND status = 'open'",
+                     [conversation_id]).fetchone()
+    return row[0] if row else None
+
+
 def record_trigger(
     db: Database,
     conversation_id: str,
