@@ -153,8 +153,8 @@ class Runner:
     async def start_answering(self) -> None:
         """Starts a task for every conversation with pending messages that has none yet."""
         await self.gateway.close_orphans(self.channels)
-        if self.gateway.rasa_known_down():
-            return  # the fail-safe sweep answers meanwhile; Rasa is asked again when the pause ends
+        # Also while Rasa is down: what needs no Rasa (media, commands, a taken-over chat) is answered,
+        # the rest waits (process_next says 'wait' at once) and the fail-safe sweep covers it.
         for conversation_id in await self.gateway.io(inbox.pending_conversations, self.db, list(self.channels)):
             if conversation_id not in self._answering:
                 self._answering[conversation_id] = asyncio.create_task(self._answer(conversation_id))

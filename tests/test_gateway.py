@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
@@ -406,3 +407,15 @@ async def test_a_turn_shows_one_set_of_buttons(sam):
     await sam.cycle()
     buttons = [bool(s["buttons"]) for s in sam.channel.sent]
     assert sam.channel.names("1") == ["utter_echo", "utter_photo_warning"] and buttons == [False, True]
+
+
+async def test_a_taken_over_chat_gets_no_be_right_back_while_rasa_is_down(sam):
+    await sam.say("1", "hoi")
+    await sam.cycle()
+    conversations.set_paused(sam.gateway.db, sam.conversation("1"), True)
+    sam.rasa.mode = "down"
+    sam.gateway.rasa_down_until = sam.clock() + timedelta(seconds=60)
+    await sam.say("1", "bent u er nog")
+    await sam.cycle(3)
+    assert sam.channel.names("1") == ["utter_echo"]  # the moderator answers, not Sam's note
+    assert sam.rows("SELECT held, text FROM inbox WHERE held = 1") == [(1, "bent u er nog")]
