@@ -19,9 +19,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import risk_context
 from bot.actions.replies import message, send_turn
+from bot.categories import CATEGORIES
 from bot.helplines import helplines_text
 from bot.risk.detector import DISCLOSURE_PREFIX, INTENT_SEVERITY
-from bot.risk.lexicon import CATEGORIES
 from bot.store import escalations
 from bot.store.db import open_db
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from bot.risk.lexicon import CATEGORIES, SEVERITIES
+from bot.categories import CATEGORIES, SEVERITIES
 
 CATEGORY_SLOT, SEVERITY_SLOT, AT_SLOT = "risk_category", "risk_severity", "risk_at"
 SLOTS = (CATEGORY_SLOT, SEVERITY_SLOT, AT_SLOT)

@@ -76,7 +76,12 @@ def first_account_hint(settings: Settings) -> Optional[str]:
 
 
 def main() -> None:
+    import sys
+
     import uvicorn
+
+    # spaCy (content checks) would import TensorFlow through thinc: seconds and memory for nothing.
+    sys.modules.setdefault("tensorflow", None)
 
     settings = load_settings()
     # No websockets (the pinned websockets is older than uvicorn's), plain h11 and asyncio: nothing

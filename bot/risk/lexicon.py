@@ -15,10 +15,9 @@ from rapidfuzz import fuzz, process
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from bot.categories import CATEGORIES, SEVERITIES  # noqa: F401  (re-exported)
 from bot.risk.normalise import normalise, skeleton
 
-CATEGORIES = ("sextortion", "image_shared", "grooming", "exploitation", "abuse", "selfharm", "runaway", "acute_danger")
-SEVERITIES = ("concern", "high", "acute")  # ascending
 FUZZY_MIN_LENGTH = 6
 FUZZY_SCORE = 84
 COMPOUND_MIN_LENGTH = 6

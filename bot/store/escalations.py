@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
-from bot.risk.lexicon import SEVERITIES
+from bot.categories import SEVERITIES
 from bot.store.db import transaction, utc_now
 
 MAX_TURNS = 12

@@ -232,3 +232,27 @@ def _dashboard(db: Database) -> None:
         "response TEXT, text TEXT NOT NULL, outbox_id INTEGER, created_at TEXT NOT NULL)")
     db.execute("CREATE INDEX moderator_messages_conversation ON moderator_messages(conversation_id)")
     db.execute("CREATE INDEX moderator_messages_created ON moderator_messages(created_at)")
+
+
+@migration("0006_content_changes")
+def _content_changes(db: Database) -> None:
+    """Editors change content/ (and add NLU examples) from the dashboard: every published change
+    with its old and new value (JSON; NULL = not there), so it can be read back and undone. An
+    undo is a new row pointing at the change it undid. Append-only, like the audit log. And the
+    retraining runs started from the dashboard, with their phase and outcome."""
+    db.execute(
+        "CREATE TABLE content_changes (id INTEGER PRIMARY KEY, at TEXT NOT NULL, account_id INTEGER, "
+        "account_name TEXT NOT NULL, kind TEXT NOT NULL, "  # text | helpline | risk_word | example
+        "target TEXT NOT NULL, "  # JSON: which text, line, risk word or intent
+        "label TEXT NOT NULL, file TEXT NOT NULL, old_value TEXT, new_value TEXT, undo_of INTEGER)")
+    db.execute("CREATE INDEX content_changes_at ON content_changes(at)")
+    db.execute("CREATE INDEX content_changes_undo ON content_changes(undo_of)")
+    db.execute("CREATE TRIGGER content_changes_no_update BEFORE UPDATE ON content_changes "
+               "BEGIN SELECT RAISE(ABORT, 'content_changes is append-only'); END")
+    db.execute("CREATE TRIGGER content_changes_no_delete BEFORE DELETE ON content_changes "
+               "BEGIN SELECT RAISE(ABORT, 'content_changes is append-only'); END")
+    db.execute(
+        "CREATE TABLE model_updates (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, account_id INTEGER, "
+        "account_name TEXT NOT NULL, status TEXT NOT NULL, "  # running | loaded | installed | refused | failed
+        "phase TEXT NOT NULL, message TEXT, metrics TEXT, finished_at TEXT, updated_at TEXT NOT NULL)")
+    db.execute("CREATE UNIQUE INDEX model_updates_one_running ON model_updates(status) WHERE status = 'running'")
