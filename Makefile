@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 SETUP := .venv/.installed
 
-.PHONY: run test serve train eval bench validate chat purge clean
+.PHONY: run test serve train eval bench validate content chat purge clean
 
 $(SETUP): requirements.lock pyproject.toml scripts/setup-venv.sh
 	@bash scripts/setup-venv.sh
@@ -29,6 +29,9 @@ bench: $(SETUP)        ## REST round-trip latency and risk-check speed
 
 validate: $(SETUP)     ## rasa data validate (no warnings allowed) + the content check
 	@$(PY) -m bot validate
+
+content: $(SETUP)      ## check content/ (texts, helplines, risk words), the stories and example questions, in Dutch
+	@$(PY) -m bot content check
 
 chat: $(SETUP)         ## terminal chat against servers started with `make serve`
 	@$(PY) -m bot chat

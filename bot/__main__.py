@@ -1,4 +1,5 @@
-"""Command line: python -m bot run | serve | chat | train | validate | eval | bench | purge | dashboard | moderators."""
+"""Command line: python -m bot run | serve | chat | train | validate | eval | bench | purge | dashboard | moderators
+| content."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from bot.config import apply_tf_environment, load_dotenv, load_settings
 
@@ -142,7 +144,39 @@ def cmd_purge(args: argparse.Namespace) -> None:
     print(purge(load_settings()))
 
 
-NO_TENSORFLOW = {"run", "chat", "telegram", "dashboard", "moderators", "purge", "serve"}
+def cmd_content(args: argparse.Namespace) -> None:
+    """The editors' check of content/ (and the stories and example questions), the preview and the report."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # library deprecation notes are no news for an editor;
+        warnings.showwarning = lambda *_, **__: None  # sanic re-enables them on import (restored on exit)
+        from bot import content_check
+
+        if args.content_command == "check":
+            sys.exit(content_check.main_check(rasa=args.rasa, root=args.root))
+        if args.content_command == "preview":
+            sys.exit(content_check.main_preview(args.topic, category=args.category, root=args.root))
+        path = content_check.write_report(before=args.before)
+        print(f"Leesbaarheid van elke tekst: {path}")
+
+
+def add_content_parser(commands) -> None:
+    content = commands.add_parser("content", help="check and preview what Sam says (content/), in Dutch")
+    verbs = content.add_subparsers(dest="content_command", required=True)
+    check = verbs.add_parser("check", help="check content/, bot/stories/ and bot/data/nlu/; exit 1 on errors")
+    check.add_argument("--rasa", action="store_true", help="also run `rasa data validate` (slow), in Dutch")
+    check.add_argument("--root", type=Path, help="check this copy of content/ instead")
+    preview = verbs.add_parser("preview", help="how an answer looks to a young person, buttons and helplines")
+    preview.add_argument("topic", help="a response name (utter_ask_law) or an intent (ask_law, disclose_grooming)")
+    preview.add_argument("--category", help="the risk category whose helplines to show (e.g. selfharm)")
+    preview.add_argument("--root", type=Path, help="preview from this copy of content/ instead")
+    report = verbs.add_parser("report", help="write the readability of every text to reports/content.md")
+    report.add_argument("--before", type=Path, help="an older copy of content/ to compare with")
+    content.set_defaults(func=cmd_content)
+
+
+NO_TENSORFLOW = {"run", "chat", "telegram", "dashboard", "moderators", "purge", "serve", "content"}
 
 
 def main(argv=None) -> None:
@@ -167,6 +201,7 @@ def main(argv=None) -> None:
     from bot.dashboard.cli import add_parser as add_moderators
 
     add_moderators(commands).set_defaults(func=cmd_moderators)
+    add_content_parser(commands)
     args = parser.parse_args(argv)
     if args.command in NO_TENSORFLOW:
         # spaCy's thinc imports TensorFlow when it is installed (it is, for Rasa's own processes),

@@ -92,6 +92,9 @@ def _read_yaml(root: Path, name: str) -> Dict[str, Any]:
         where = f" rond regel {mark.line + 1}" if mark else ""
         raise ContentError(f"{name}: de opmaak klopt niet{where}. Kijk naar inspringen, dubbele punten en "
                            f"aanhalingstekens. ({getattr(error, 'problem', None) or error})") from error
+    except ValueError as error:  # e.g. an impossible date such as 2026-02-30, which YAML reads as a date
+        raise ContentError(f"{name}: een waarde klopt niet ({error}). Kijk vooral naar datums: "
+                           "schrijf ze als JJJJ-MM-DD en gebruik een datum die bestaat.") from error
     if data is None:
         return {}
     if not isinstance(data, dict):

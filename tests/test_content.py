@@ -33,7 +33,8 @@ def code_responses():
     """Responses named in Python code and content/followups.yml."""
     names = set(MEDIA_RESPONSES.values()) | set(COMMAND_RESPONSES.values())
     for path in (CONTENT_DIR.parent / "bot").rglob("*.py"):
-        names |= set(re.findall(r'"(utter_[a-z_]+)"', path.read_text())) - {"utter_action"}
+        # A full name in quotes, not a prefix tested with startswith(...).
+        names |= set(re.findall(r'(?<!startswith\()"(utter_[a-z_]*[a-z])"', path.read_text())) - {"utter_action"}
     for followup in C.followups.values():
         names |= set(followup.values())
     names |= {f"utter_handover_{category}" for category in CATEGORIES}

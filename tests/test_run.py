@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,18 +46,20 @@ def test_make_run_answers_risk_at_once_then_rasa_takes_over_and_is_restarted(sam
     rasa_port, action_port = free_port(), free_port()
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": telegram.base_url,
            "SAM_DATA_DIR": str(data), "RASA_PORT": str(rasa_port), "ACTION_SERVER_PORT": str(action_port),
-           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_TIMEOUT_SECONDS": "2"}
+           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_TIMEOUT_SECONDS": "2",
+           "DASHBOARD_PORT": str(free_port())}
     chat = 733000001
     telegram.message(chat, "ik wil niet meer leven")  # waiting at Telegram before Sam starts
     started = time.monotonic()
-    log = open(tmp_path / "run.log", "w")
+    log_path = Path(os.environ.get("SAM_TEST_LOGS", tmp_path)) / "run.log"
+    log = open(log_path, "w")
     process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 1, 15), "no fail-safe within 15 s"
         first_answer = time.monotonic() - started
         assert "113" in telegram.texts(chat)[0]
         # Rasa comes up and answers the same message for real, once.
-        assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 3, 180)
+        assert telegram.wait_for(lambda: len(telegram.texts(chat)) >= 3, 180), log_path.read_text()[-3000:]
         monkeypatch.setenv("SAM_DATA_DIR", str(data))
         from bot.config import load_settings
 

@@ -15,7 +15,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from bot.config import Settings, load_settings
-from bot.dashboard import admin, auth, conversation, queue, stats
+from bot.dashboard import admin, auth, content_pages, conversation, queue, stats
 from bot.dashboard.web import STATIC_DIR, Ctx, database
 from bot.store import accounts
 from bot.store.db import open_db
@@ -56,6 +56,7 @@ def create_app(settings: Optional[Settings] = None, warm_up: bool = True) -> Sta
         yield
 
     routes = [*auth.routes(), *queue.routes(), *conversation.routes(), *admin.routes(), *stats.routes(),
+              *content_pages.routes(),
               Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static")]
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(auth.SecurityHeaders, https=settings.dashboard_url.startswith("https://"))],
