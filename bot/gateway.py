@@ -221,9 +221,14 @@ class Gateway:
                                             inbox_id=f"{item['channel']}:{item['id']}",
                                             retry=item["submitted_at"] is not None)
         except RasaUnavailable as error:
-            logger.warning("Rasa unavailable (%s); inbox %s waits", error, item["id"])
+            # Logged once per outage (Rasa starting or training can take minutes), then quietly retried.
+            log = logger.debug if self.rasa_down_until is not None else logger.warning
+            log("Rasa unavailable (%s); messages wait, the fail-safe answers", error)
             self.rasa_down_until = self.clock() + timedelta(seconds=RASA_RETRY_SECONDS)
             return False
+        if self.rasa_down_until is not None:
+            logger.warning("Rasa answers again")
+            self.rasa_down_until = None
         replies = [self._from_rasa(m) for m in messages]
         if item["kind"] in MEDIA_RESPONSES:  # a caption was answered; the photo warning follows
             replies.append(self._render(MEDIA_RESPONSES[item["kind"]]))
