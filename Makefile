@@ -10,7 +10,8 @@ $(SETUP): requirements.lock pyproject.toml scripts/setup-venv.sh
 run: $(SETUP)          ## set up and start Sam: the channel answers at once, Rasa starts (and trains) beside it
 	@$(PY) -m bot run
 
-test: $(SETUP)         ## set up, lint, train if needed, run the whole test suite
+test: $(SETUP)         ## set up (plus Debian's Chromium), lint, train if needed, run the whole test suite
+	@bash scripts/setup-chromium.sh
 	@$(PY) -m ruff check .
 	@$(PY) -m bot train
 	@$(PY) -m pytest -q
