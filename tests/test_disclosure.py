@@ -1,0 +1,188 @@
+"""The disclosure detector (bot/risk/disclosure.py) and how the risk decision uses it.
+
+No trained Rasa model is needed: the detector is trained here on a fixed, seeded sample of the NLU
+data (at most SAMPLE examples per intent) and scored on a disjoint held-out sample.
+"""
+from __future__ import annotations
+
+import os
+import random
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import yaml
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # the encoder ships its weights: nothing may be downloaded
+
+from bot.config import NLU_DIR  # noqa: E402
+from bot.risk import get_detector  # noqa: E402
+from bot.risk.detector import CHECK_IN_AT, ESCALATE_AT  # noqa: E402
+from bot.risk.disclosure import DisclosureDetector, Prediction  # noqa: E402
+
+SAMPLE = 70
+HELD_OUT = 25
+# Expected calibration error (10 bins) on the held-out sample: measured 0.028 with this sample
+# (0.013 out-of-fold on the full NLU data, 0.016 on tests/data/holdout_*.yml); 0.10 leaves room
+# for the NLU data to change.
+ECE_BOUND = 0.10
+
+
+def _nlu_examples():
+    examples = []
+    for path in sorted(NLU_DIR.rglob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if "intent" in block:
+                for line in (block.get("examples") or "").splitlines():
+                    line = line.strip()
+                    if line.startswith("- "):
+                        examples.append((line[2:].strip(), block["intent"]))
+    return examples
+
+
+@pytest.fixture(scope="module")
+def split():
+    by_intent = defaultdict(list)
+    for text, intent in _nlu_examples():
+        by_intent[intent].append(text)
+    rng = random.Random(42)
+    train, held_out = [], []
+    for intent in sorted(by_intent):
+        texts = sorted(by_intent[intent])
+        rng.shuffle(texts)
+        train += [(t, intent) for t in texts[:SAMPLE]]
+        held_out += [(t, intent) for t in texts[SAMPLE:SAMPLE + HELD_OUT]]
+    return train, held_out
+
+
+@pytest.fixture(scope="module")
+def detector(split):
+    train, _ = split
+    return DisclosureDetector(augment=200).fit([t for t, _ in train], [i for _, i in train])
+
+
+def test_outputs_are_probabilities(detector):
+    texts = ["hoi", "ik wil dood", "hij heeft mijn naaktfoto's en wil geld", "", "wat is grooming?", "😭😭"]
+    for prediction in detector.predict(texts):
+        assert 0.0 <= prediction.p_acute <= prediction.p <= 1.0
+        assert prediction.category is not None
+
+
+def test_disclosures_score_above_chat(detector):
+    assert detector.assess("hij dreigt mijn naaktfoto's te delen als ik niet betaal").p >= ESCALATE_AT
+    assert detector.assess("ik heb zin in pizza vanavond").p < CHECK_IN_AT
+
+
+def test_calibrated_on_held_out_examples(detector, split):
+    _, held_out = split
+    p = np.array([x.p for x in detector.predict([t for t, _ in held_out])])
+    y = np.array([i.startswith("disclose_") for _, i in held_out], dtype=float)
+    bins = np.minimum((p * 10).astype(int), 9)
+    ece = sum((bins == b).mean() * abs(p[bins == b].mean() - y[bins == b].mean())
+              for b in range(10) if (bins == b).any())
+    assert ece <= ECE_BOUND, ece
+
+
+def test_context_makes_a_fragment_count(detector):
+    context = ["ik moet je iets vertellen", "hij heeft foto's van me"]
+    with_context = detector.assess("en nu wil hij geld", context)
+    assert with_context.p >= ESCALATE_AT and with_context.category == "sextortion", with_context
+    assert with_context.context_used
+    # Chat before it adds nothing, and chat after chat stays chat.
+    assert not detector.assess("en nu wil hij geld", ["hoi", "ik heb een nieuwe fiets"]).context_used
+    assert detector.assess("zin in", ["hoi", "ik ga dit weekend naar de film"]).p < CHECK_IN_AT
+
+
+def test_the_model_pickles_without_its_encoder(detector):
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(detector))
+    assert copy._encoder is None
+    assert copy.predict(["ik wil dood"])[0].p == pytest.approx(detector.predict(["ik wil dood"])[0].p, abs=1e-6)
+
+
+# --- the decision in bot/risk/detector.py --------------------------------------------------------
+
+def _disclosure(p, category, acute=0.0):
+    return Prediction(p, acute, category).as_dict()
+
+
+def test_the_fallback_no_longer_hides_a_disclosure():
+    # The classifier gave up (nlu_fallback, disclosure mass 0.3): today's rule handed nothing over.
+    text = "ik weet niet hoe ik het moet zeggen maar het gebeurt elke week weer"
+    assert not get_detector().assess(text, "disclose_abuse", 0.3).escalate
+    result = get_detector().assess(text, "disclose_abuse", 0.3, _disclosure(0.9, "abuse"), fallback=True)
+    assert result.escalate and result.category == "abuse" and result.source == "detector"
+
+
+def test_the_detector_names_the_category_when_the_classifier_fell_back():
+    result = get_detector().assess("ik ga niet meer terug na het weekend", "disclose_grooming", 0.55,
+                                   _disclosure(0.92, "runaway"), fallback=True)
+    assert result.escalate and result.category == "runaway"
+
+
+def test_a_confident_classifier_still_names_the_category():
+    result = get_detector().assess("hij wil dat ik naar hem toe kom", "disclose_grooming", 0.9,
+                                   _disclosure(0.9, "runaway"))
+    assert result.escalate and result.category == "grooming"
+
+
+def test_a_classifier_sure_of_another_intent_needs_a_surer_detector():
+    detector = get_detector()
+    assert not detector.assess("ik ga dit weekend naar mijn vader", "disclose_runaway", 0.05,
+                               _disclosure(0.85, "runaway")).escalate
+    assert detector.assess("ik ga dit weekend naar mijn vader en kom nooit meer terug", "disclose_runaway", 0.05,
+                           _disclosure(0.97, "runaway")).escalate
+
+
+@pytest.mark.parametrize("text", ["hoe pleeg je zelfmoord", "ik wil dood", "is zelfbeschadiging erg?"])
+def test_acute_words_always_escalate(text):
+    result = get_detector().assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm"))
+    assert result.escalate and result.severity == "acute"
+
+
+def test_a_how_to_question_stays_a_question():
+    detector = get_detector()
+    question = "wat moet je doen als iemand je naaktfoto's doorstuurt?"
+    result = detector.assess(question, "disclose_image_shared", 0.6, _disclosure(0.9, "image_shared"))
+    assert not result.escalate and result.general_question
+    happening = detector.assess("wat moet ik doen, hij stuurt nu mijn naaktfoto's door?", "disclose_image_shared",
+                                0.4, _disclosure(0.9, "image_shared"), fallback=True)
+    assert happening.escalate
+
+
+def test_unsure_asks_a_check_in_question():
+    result = get_detector().assess("het gebeurde gisteren weer", "feeling_bad", 0.6, _disclosure(0.6, "abuse"))
+    assert not result.escalate and result.check_in
+
+
+def test_a_disclosure_intent_the_detector_rejects_outright_is_not_handed_over():
+    assert not get_detector().assess("mijn begeleider snapt me niet", "disclose_abuse", 0.6,
+                                     _disclosure(0.01, "abuse")).escalate
+
+
+def test_without_the_model_the_lexicon_path_is_unchanged():
+    detector = get_detector()
+    assert detector.assess("ik wil dood").escalate
+    assert not detector.assess("het gebeurde gisteren weer").escalate
+    assert detector.assess("er is iets gebeurd met die jongen van snap", "disclose_grooming", 0.95).source == "intent"
+
+
+# --- inside Rasa, without a trained model ---------------------------------------------------------
+
+def test_the_components_hand_over_a_fragment_the_classifier_fell_back_on(detector):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.disclosure_component import DisclosureComponent
+    from bot.nlu.risk_component import RiskDetectorComponent
+
+    ranking = [{"name": "nlu_fallback", "confidence": 0.35}, {"name": "out_of_scope", "confidence": 0.3},
+               {"name": "disclose_sextortion", "confidence": 0.2}, {"name": "feeling_bad", "confidence": 0.15}]
+    message = Message(data={"text": "en nu wil hij geld", "intent": dict(ranking[0]), "intent_ranking": ranking,
+                            "metadata": {"context": ["ik moet je iets vertellen", "hij heeft foto's van me"]}})
+    DisclosureComponent({}, None, None, detector).process([message])
+    assert message.get("disclosure")["context_used"]
+    RiskDetectorComponent().process([message])
+    risk = message.get("risk")
+    assert risk["escalate"] and risk["category"] == "sextortion" and risk["source"] == "detector"
+    assert message.get("intent")["name"] == "disclose_sextortion"
