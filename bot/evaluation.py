@@ -22,7 +22,11 @@ NEAR_MISSES_FILE = ROOT / "tests" / "data" / "risk_near_misses.yml"
 # how well the detector generalises beyond the sets it was tuned on. Reported, not asserted.
 HOLDOUT_DISCLOSURES_FILE = ROOT / "tests" / "data" / "holdout_disclosures.yml"
 HOLDOUT_NEAR_MISSES_FILE = ROOT / "tests" / "data" / "holdout_near_misses.yml"
+# A blind set is written by people who never saw the data, scored once before and once after a
+# change, then retired: moved to RETIRED_DIR, where it is still reported (as its own set) but no
+# longer measures young people, because the change was tuned with it in view.
 BLIND_DIR = ROOT / "tests" / "data" / "blind"
+RETIRED_DIR = ROOT / "tests" / "data" / "retired"
 TEST_STORIES = ROOT / "tests" / "test_stories.yml"
 RASA = [sys.executable, "-m", "bot.rasa_cli"]
 
@@ -134,15 +138,15 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
     }
 
 
-def blind_rounds() -> List[str]:
-    """Names of the blind sets present, e.g. ['round1'] for tests/data/blind/round1_*.yml."""
-    return sorted({path.name.split("_")[0] for path in BLIND_DIR.glob("*_*.yml")})
+def blind_rounds(directory: Path = BLIND_DIR) -> List[str]:
+    """Names of the sets present, e.g. ['round1'] for tests/data/blind/round1_*.yml."""
+    return sorted({path.name.split("_")[0] for path in directory.glob("*_*.yml")})
 
 
-def load_blind(round_name: str) -> Dict[str, List[Dict[str, Any]]]:
-    """A blind set (tests/data/blind/<round>_*.yml): disclosures have a category, near-misses not."""
+def load_blind(round_name: str, directory: Path = BLIND_DIR) -> Dict[str, List[Dict[str, Any]]]:
+    """A blind or retired set (<dir>/<round>_*.yml): disclosures have a category, near-misses not."""
     items: List[Dict[str, Any]] = []
-    for path in sorted(BLIND_DIR.glob(f"{round_name}_*.yml")):
+    for path in sorted(directory.glob(f"{round_name}_*.yml")):
         items += yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return {"disclosures": [i for i in items if "category" in i],
             "near_misses": [i for i in items if "category" not in i]}
@@ -192,10 +196,11 @@ def risk_report(parser: Optional[ModelParser] = None) -> Dict[str, Any]:
     report = {"combined_nlu_and_lexicon": combined, "lexicon_only_failsafe": risk_metrics(lexicon_escalates),
               "holdout_combined": risk_metrics(parser.escalates, holdout=True),
               "holdout_lexicon_only": risk_metrics(lexicon_escalates, holdout=True)}
-    for round_name in blind_rounds():
-        blind = load_blind(round_name)
-        report[f"blind_{round_name}_combined"] = risk_metrics(parser.escalates, data=blind)
-        report[f"blind_{round_name}_lexicon_only"] = risk_metrics(lexicon_escalates, data=blind)
+    for kind, directory in (("blind", BLIND_DIR), ("retired", RETIRED_DIR)):
+        for round_name in blind_rounds(directory):
+            data = load_blind(round_name, directory)
+            report[f"{kind}_{round_name}_combined"] = risk_metrics(parser.escalates, data=data)
+            report[f"{kind}_{round_name}_lexicon_only"] = risk_metrics(lexicon_escalates, data=data)
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     (REPORTS_DIR / "risk_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     columns = list(report)

@@ -36,7 +36,7 @@ fi
 echo "Installing Sam's dependencies ($(grep -c '==' requirements.lock) pinned packages; 3-6 minutes the first time)..."
 ( while sleep 20; do echo "  still installing... ${SECONDS}s"; done ) &
 TICKER=$!
-trap 'kill $TICKER 2>/dev/null' EXIT
+trap 'kill $TICKER 2>/dev/null || true' EXIT
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
