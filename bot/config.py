@@ -13,7 +13,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_DIR = ROOT / "bot"
-CONTENT_DIR = ROOT / "content"
+
+
+def _content_dir() -> Path:
+    """SAM_CONTENT_DIR (environment, else .env): the content folder Sam reads and the dashboard edits.
+    Default: the repository's content/. Read once at import, before anything loads content; a
+    relative path counts from the repository root. Tests point every process at a copy."""
+    value = os.environ.get("SAM_CONTENT_DIR", "").strip()
+    env_file = ROOT / ".env"
+    if not value and env_file.exists():
+        for line in env_file.read_text(encoding="utf-8").splitlines():
+            key, _, rest = line.strip().partition("=")
+            if key.strip() == "SAM_CONTENT_DIR":
+                value = rest.strip().strip('"').strip("'")
+    return (ROOT / value).resolve() if value else ROOT / "content"
+
+
+CONTENT_DIR = _content_dir()
 MODELS_DIR = ROOT / "models"
 REPORTS_DIR = ROOT / "reports"
 CONFIG_FILE = ROOT / "config.yml"

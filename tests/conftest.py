@@ -36,10 +36,11 @@ def db(data_dir: Path):
 
 
 class RunningSam:
-    def __init__(self, settings, supervisor) -> None:
+    def __init__(self, settings, supervisor, content_dir: Path) -> None:
         self.settings = settings
         self.supervisor = supervisor
         self.url = settings.rasa_url
+        self.content_dir = content_dir  # every Sam process reads this copy of content/ (SAM_CONTENT_DIR)
 
     def say(self, conversation: str, text: str) -> list:
         """Sends a message through the REST channel; returns the names of Sam's responses this turn."""
@@ -66,15 +67,21 @@ class RunningSam:
 
 @pytest.fixture(scope="session")
 def sam_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSam]:
-    """The real Rasa server and action server on free local ports, with their own data dir."""
-    from bot.config import load_settings
+    """The real Rasa server and action server on free local ports, with their own data dir and
+    their own copy of content/ (a test may edit it as an editor would; the repository stays as it is)."""
+    import shutil
+
+    from bot.config import CONTENT_DIR, load_settings
     from bot.services import Supervisor, build_services
     from bot.training import train
 
     data = tmp_path_factory.mktemp("sam-data")
+    content_dir = data / "content"
+    shutil.copytree(CONTENT_DIR, content_dir)
     rasa_port, action_port = free_port(), free_port()
     env = {"SAM_DATA_DIR": str(data), "RASA_PORT": str(rasa_port), "ACTION_SERVER_PORT": str(action_port),
-           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_AUTH_TOKEN": "test-token"}
+           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_AUTH_TOKEN": "test-token",
+           "SAM_CONTENT_DIR": str(content_dir)}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     train()
@@ -82,7 +89,7 @@ def sam_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSam
     supervisor = Supervisor(build_services(settings, quiet=True))
     supervisor.start()
     try:
-        yield RunningSam(settings, supervisor)
+        yield RunningSam(settings, supervisor, content_dir)
     finally:
         supervisor.stop()
         for key, value in old.items():
