@@ -74,7 +74,7 @@ BUTTON_FIELDS = ("title", "payload")
 LINE_REQUIRED = ("name", "contact", "hours")  # also a runtime rule
 LINE_FIELDS_ERROR = ("source", "hours_verified")  # a fact without its source; open-or-not without certainty
 LINE_FIELDS_WARN = ("short", "for", "confidence", "verified")
-VERIFIED_ALIASES = ("verified", "verified_on")  # the dashboard's helpline form writes verified_on
+VERIFIED_ALIASES = ("verified", "verified_on")  # verified_on: an older spelling, still read
 LINE_FIELDS = LINE_REQUIRED + LINE_FIELDS_ERROR + LINE_FIELDS_WARN + ("verified_on",)
 HELPLINES_TOP = ("lines", "routing", "always_open", "texts")
 LEXICON_TOP = ("emoji", "spelling", "question_words", "first_person", "third_party", "entries")
@@ -1064,7 +1064,8 @@ class _Checker:
                     line = self._line_of(raw_lines, cursor, example)
                     cursor = line + 1 if line else cursor
                     with_examples.add(intent)
-                    key = " ".join(example.lower().split())
+                    collapsed = " ".join(example.casefold().split())
+                    key = collapsed.strip(" .!?") or collapsed  # "hoi!" is "hoi"; "???" stays itself
                     if key in seen:
                         other_intent, other_file, other_line = seen[key]
                         where = f"{other_file}:{other_line}" if other_line else other_file

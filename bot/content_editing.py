@@ -11,7 +11,7 @@ value (plain JSON-like data; None = not there). `publish()`:
    quotes and indentation stay as they were) and parses the result again to be sure it says
    exactly that;
 3. applies the new file to a temporary copy of content/ and loads that copy the way Sam does
-   (`content.load_content`, plus the Dutch checker `bot.content_check` when present): any error
+   (`content.load_content`, plus the Dutch checker `bot.content_check`): any error
    refuses the change, with its Dutch explanation, and nothing live has changed;
 4. records the change (old and new value) in `content_changes` and the audit log and replaces the
    real file atomically (temp file in the same folder, fsync, os.replace), in one transaction.
@@ -58,8 +58,6 @@ HELPLINE_FIELDS = ("name", "contact", "short", "for", "hours", "hours_verified",
 DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 LINE_ID = re.compile(r"^[a-z0-9_]{2,40}$")
-MAX_BUTTON_TITLE = 30  # content/LEESMIJ.md: what fits on a phone
-MAX_ROUTING = 4
 MAX_EXAMPLE_LENGTH = 300
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Indentation styles tried when a file is read; the one that writes the unchanged file back byte
@@ -653,14 +651,6 @@ def _problem_file(problem: str) -> str:
     return f"content/{head}" if head.endswith(".yml") or head.endswith("/") else "content/"
 
 
-def _checker() -> Any:
-    """The Dutch content checker, `bot.content_check.check` (a seam: tests replace it with None
-    to prove the editor's own rules refuse bad changes on their own)."""
-    from bot.content_check import check
-
-    return check
-
-
 def _level(value: Any) -> str:
     text = str(getattr(value, "value", value) or "").lower()
     return "fout" if text in ("error", "fout", "err", "fatal", "blocking") else "waarschuwing"
@@ -675,12 +665,11 @@ def _display(file: str, root: Path, nlu_dir: Path) -> str:
     return file
 
 
-def checker_findings(root: Path, nlu_dir: Optional[Path] = None) -> Optional[List[Finding]]:
-    """What bot.content_check says about the content in `root` (and the examples in `nlu_dir`);
-    None when that module is not there."""
-    check = _checker()
-    if check is None:
-        return None
+def checker_findings(root: Path, nlu_dir: Optional[Path] = None) -> List[Finding]:
+    """What bot.content_check (the same checker as `make content` and the live reload) says about the
+    content in `root` and the examples in `nlu_dir`, with the paths editors know."""
+    from bot.content_check import check  # imported here: it loads the language libraries
+
     nlu_dir = Path(nlu_dir or nlu_root())
     result = check(root, nlu_dir=nlu_dir)
     found = []
@@ -708,7 +697,7 @@ def _findings_now(root: Path, nlu_dir: Path) -> List[Finding]:
     key = (str(root), content._fingerprint(root), str(nlu_dir), _stamp(nlu_dir))
     if key not in _current_findings:
         _current_findings.clear()
-        _current_findings[key] = checker_findings(root, nlu_dir) or []
+        _current_findings[key] = checker_findings(root, nlu_dir)
     return _current_findings[key]
 
 
@@ -730,9 +719,6 @@ def check_content_copy(root: Path, nlu_dir: Optional[Path] = None) -> Verdict:
         loaded = [Finding("fout", _problem_file(p), None, p, True) for p in error.problems]
     nlu_dir = Path(nlu_dir or nlu_root())
     found = checker_findings(root, nlu_dir)
-    if found is None:
-        verdict.errors += loaded
-        return verdict
     if loaded and not any(f.blocks_reload for f in found):
         verdict.errors += loaded
     known = {_same(f) for f in _findings_now(content_root(), nlu_root())}
@@ -757,9 +743,9 @@ def nlu_intents() -> List[str]:
     return found
 
 
-def _rules(change: Change, checker: bool) -> Tuple[List[Finding], List[Finding]]:
-    """The editor's own checks for this kind of change (the content checks come after). With the
-    Dutch checker there, only what it does not check itself (no message twice)."""
+def _rules(change: Change) -> Tuple[List[Finding], List[Finding]]:
+    """What only the form can know (the value before the change, a new line's code, the risk word's
+    fields); everything about the files themselves is bot/content_check.py's, said once."""
     errors: List[Finding] = []
     warnings: List[Finding] = []
     where, new, old = change.file, change.new, change.old
@@ -771,14 +757,12 @@ def _rules(change: Change, checker: bool) -> Tuple[List[Finding], List[Finding]]
         warnings.append(Finding("waarschuwing", where, None, message))
 
     if change.kind == "text" and new is not None:
-        _text_rules(change, checker, error, warn)
+        _text_rules(change, warn)
     elif change.kind == "helpline" and new is not None:
         line_id = str(change.target.get("id") or "")
         if old is None and not LINE_ID.match(line_id):
             error(f"'{line_id}' is geen goede code voor een hulplijn. Gebruik 2 tot 40 kleine letters, cijfers of "
                   f"liggende streepjes, bijvoorbeeld 'vertrouwenspersoon'.")
-        if not checker:
-            _helpline_rules(change, error, warn)
     elif change.kind == "risk_word" and new is not None:
         words = [new["term"]] if "term" in new else list(new.get("all") or [])
         if not words or not all(str(w).strip() for w in words):
@@ -792,64 +776,22 @@ def _rules(change: Change, checker: bool) -> Tuple[List[Finding], List[Finding]]
         if any(len(str(w).strip()) < 3 for w in words):
             warn("Een heel kort woord raakt snel ook gewone berichten. Kijk goed naar het effect hieronder.")
     elif change.kind == "example" and new is not None:
-        _example_rules(change, error, duplicates=not checker)
+        _example_rules(change, error)
     return errors, warnings
 
 
-def _text_rules(change: Change, checker: bool, error: Any, warn: Any) -> None:
+def _text_rules(change: Change, warn: Any) -> None:
     name, new, old = change.target.get("name"), change.new, change.old
-    text = new.get("text") or ""
-    if not text.strip():
-        error(f"'{name}' heeft geen tekst meer. Schrijf een tekst; zonder tekst krijgt de jongere niets.")
     had = set(PLACEHOLDER.findall((old or {}).get("text") or ""))
-    now = set(PLACEHOLDER.findall(text))
+    now = set(PLACEHOLDER.findall(new.get("text") or ""))
     for gone in sorted(had - now):
         warn(f"'{name}': {{{gone}}} staat er niet meer in. Daar zette Sam de hulplijnen; zonder ziet de jongere ze "
              f"hier niet. Zet {{{gone}}} terug, tenzij dat echt de bedoeling is.")
-    if checker:
-        return  # placeholders, buttons and their intents: bot/content_check.py says it, with the line
-    for extra in sorted(now - had):
-        error(f"'{name}': {{{extra}}} kan Sam hier niet invullen. Accolades {{ }} zijn alleen voor variabelen die "
-              f"er al stonden. Haal {{{extra}}} weg.")
-    if "{" in PLACEHOLDER.sub("", text) or "}" in PLACEHOLDER.sub("", text):
-        error(f"'{name}': gebruik geen losse accolades {{ of }}. Alleen hele variabelen zoals {{helplines}}.")
-    intents = set(domain_intents())
-    for number, button in enumerate(new.get("buttons") or [], 1):
-        title, payload = button.get("title", ""), button.get("payload", "")
-        if not title.strip():
-            error(f"'{name}': knop {number} heeft geen tekst. Schrijf wat er op de knop staat, of haal de knop weg.")
-        elif len(title) > MAX_BUTTON_TITLE:
-            warn(f"'{name}': de tekst op knop {number} is {len(title)} tekens. Op een telefoon past "
-                 f"ongeveer {MAX_BUTTON_TITLE}. Maak hem korter.")
-        intent = payload[1:] if payload.startswith("/") else ""
-        if intent not in intents:
-            error(f"'{name}': knop {number} stuurt '{payload}'. Dat is geen bestaande intent. Kies een intent "
-                  f"uit de lijst, bijvoorbeeld /request_human. Verzin geen nieuwe.")
 
 
-def _helpline_rules(change: Change, error: Any, warn: Any) -> None:
-    """What bot/content_check.py checks about a helpline, for when it is not there."""
-    line_id, new = str(change.target.get("id") or ""), change.new
-    verified = new.get("verified") or new.get("verified_on")
-    if verified:
-        try:
-            day: Optional[date] = date.fromisoformat(str(verified))
-        except ValueError:
-            day = None
-            error(f"Lijn '{line_id}': '{verified}' is geen datum. Kies de dag waarop je de lijn hebt gecontroleerd.")
-        if day and day > date.today():
-            error(f"Lijn '{line_id}': de controledatum ligt in de toekomst. Kies de dag waarop je het controleerde.")
-    if new.get("hours_verified") and not verified:
-        warn(f"Lijn '{line_id}': je zegt dat de tijden gecontroleerd zijn. Zet er ook bij wanneer.")
-    data = yaml.load(change.new_text, Loader=_LOADER)  # noqa: S506 - a safe loader
-    for category, ids in ((data or {}).get("routing") or {}).items():
-        if category in (new.get("routing") or []) and isinstance(ids, list) and len(ids) > MAX_ROUTING:
-            warn(f"Bij '{category}' staan nu {len(ids)} lijnen. Sam toont er het liefst hoogstens {MAX_ROUTING}: "
-                 f"meer is te veel voor een jongere in nood.")
-
-
-def _example_rules(change: Change, error: Any, duplicates: bool = True) -> None:
-    text, intent = change.new, change.target.get("intent")
+def _example_rules(change: Change, error: Any) -> None:
+    """The form's own limits; an example under two intents is bot/content_check.py's to report."""
+    text = change.new
     if not text.strip():
         error("Schrijf een voorbeeldvraag.")
         return
@@ -858,19 +800,6 @@ def _example_rules(change: Change, error: Any, duplicates: bool = True) -> None:
     if any(c in text for c in "[]{}\n\r") or text.lstrip().startswith(("#", "-")):
         error("Gebruik geen [ ] { } en begin niet met # of -: die tekens betekenen iets anders in de "
               "trainingsdata. Schrijf de vraag zoals een jongere hem typt.")
-    if not duplicates:
-        return  # bot/content_check.py reports an example under two intents
-    wanted = normalise_example(text)
-    for path in sorted(nlu_root().glob("*.yml")):
-        for block in (_plain_load(path) or {}).get("nlu") or []:
-            if not isinstance(block, dict) or not block.get("intent"):
-                continue
-            if any(normalise_example(line) == wanted for line in _example_lines(block)):
-                where = "deze intent" if block["intent"] == intent else f"intent '{block['intent']}'"
-                error(f"Deze voorbeeldvraag staat al bij {where} "
-                      f"(bot/data/nlu/{path.name}). Elke vraag mag maar bij één intent staan, anders raakt Sam in "
-                      f"de war.")
-                return
 
 
 def _copy_content(target: Path) -> Path:
@@ -881,7 +810,7 @@ def _copy_content(target: Path) -> Path:
 def check(change: Change) -> Verdict:
     """Would Sam accept content/ (and the example questions) with this change? Tried on temporary
     copies, never on the real files."""
-    errors, warnings = _rules(change, _checker() is not None)
+    errors, warnings = _rules(change)
     with tempfile.TemporaryDirectory(prefix="sam-content-check-") as folder:
         root = _copy_content(Path(folder) / "content")
         nlu_dir = nlu_root()

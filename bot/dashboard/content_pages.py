@@ -260,8 +260,7 @@ FORM_FIELDS = ("name", "contact", "short", "for", "hours", "hours_verified", "ve
 def _helpline_from_form(ctx: Ctx, current: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """The line as the form says it; fields the form does not show stay as they are."""
     current = current or {}
-    date_key = "verified_on" if "verified_on" in current and "verified" not in current else "verified"
-    value: Dict[str, Any] = {k: v for k, v in current.items() if k not in FORM_FIELDS + ("routing", date_key)}
+    value: Dict[str, Any] = {k: v for k, v in current.items() if k not in FORM_FIELDS + ("routing", "verified_on")}
     for key in ("name", "contact", "short", "for"):
         text = ctx.value(key).strip()
         if text:
@@ -275,7 +274,7 @@ def _helpline_from_form(ctx: Ctx, current: Optional[Dict[str, Any]]) -> Dict[str
     for key in ("verified", "source", "confidence"):
         text = ctx.value(key).strip()
         if text:
-            value[date_key if key == "verified" else key] = text
+            value[key] = text  # `verified` is the one name for the date; an older `verified_on` is dropped
     routing = [c for c in ctx.form.getlist("routing") if isinstance(c, str)]
     value["routing"] = [c for c in _routing_keys() if c in routing]
     return value
