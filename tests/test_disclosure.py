@@ -136,9 +136,25 @@ def test_a_classifier_sure_of_another_intent_needs_a_surer_detector():
 
 
 @pytest.mark.parametrize("text", ["hoe pleeg je zelfmoord", "ik wil dood", "is zelfbeschadiging erg?"])
-def test_acute_words_always_escalate(text):
-    result = get_detector().assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm"))
+def test_acute_words_always_get_113_and_112(text):
+    detector = get_detector()
+    result = detector.assess(text, "ask_helpline", 0.9, _disclosure(0.2, "selfharm"))
     assert result.escalate and result.severity == "acute"
+    # Both models read no disclosure at all: the check-in (it names 113 and 112) instead of a handover.
+    result = detector.assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm"))
+    assert not result.escalate and result.must_check_in and result.check_in and result.category == "selfharm"
+    # ... unless the classifier or P(acute) says it is a disclosure, or the detector is not there.
+    assert detector.assess(text, "disclose_selfharm", 0.9, _disclosure(0.01, "selfharm")).escalate
+    assert detector.assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm", acute=0.9)).escalate
+    assert detector.assess(text).escalate
+
+
+def test_a_risk_word_the_detector_reads_as_no_disclosure_does_not_hand_over():
+    detector = get_detector()
+    text = "ik werd vorig jaar afgeperst met een foto maar dat is opgelost"
+    assert detector.assess(text).escalate  # the lexicon alone (Rasa down): handed over, as always
+    assert not detector.assess(text, "tell_safe_step", 0.8, _disclosure(0.05, "sextortion")).escalate
+    assert detector.assess(text, "tell_safe_step", 0.8, _disclosure(0.4, "sextortion")).escalate
 
 
 def test_a_how_to_question_stays_a_question():
@@ -186,3 +202,17 @@ def test_the_components_hand_over_a_fragment_the_classifier_fell_back_on(detecto
     risk = message.get("risk")
     assert risk["escalate"] and risk["category"] == "sextortion" and risk["source"] == "detector"
     assert message.get("intent")["name"] == "disclose_sextortion"
+
+
+def test_an_acute_word_that_is_no_disclosure_becomes_the_check_in():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.risk_component import RiskDetectorComponent
+
+    ranking = [{"name": "out_of_scope", "confidence": 0.9}, {"name": "feeling_bad", "confidence": 0.05}]
+    message = Message(data={"text": "die toets was echt zelfmoord", "intent": dict(ranking[0]),
+                            "intent_ranking": ranking, "disclosure": _disclosure(0.01, "selfharm")})
+    RiskDetectorComponent().process([message])
+    risk = message.get("risk")
+    assert not risk["escalate"] and risk["check_in"] and risk["must_check_in"]
+    assert message.get("intent")["name"] == "nlu_fallback"  # action_fallback then asks the check-in

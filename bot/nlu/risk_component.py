@@ -2,7 +2,8 @@
 
 A disclosure (lexicon, confident disclosure intent, or a clear disclosure from the detector that
 bot.nlu.disclosure_component put on the message) becomes the matching disclose_* intent, so the
-same rules fire on every channel; a disclosure intent on a general question is demoted.
+same rules fire on every channel; a disclosure intent on a general question is demoted; an acute
+word that is no disclosure becomes the check-in (through action_fallback), so it still names 113 and 112.
 The assessment is added to the parse data as `risk` for action_handover.
 """
 from __future__ import annotations
@@ -81,6 +82,11 @@ class RiskDetectorComponent(GraphComponent):
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
             if assessment.escalate:
                 intent = {INTENT_NAME_KEY: DISCLOSURE_PREFIX + assessment.category, PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, intent, add_to_output=True)
+            elif assessment.must_check_in:
+                # An acute word that is no disclosure ("die toets was zelfmoord"): action_fallback asks
+                # "Gaat dit over jou? Ben je nu veilig?" with 113 and 112 instead of the usual answer.
+                intent = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
                 message.set(INTENT, intent, add_to_output=True)
             elif current.startswith(DISCLOSURE_PREFIX):
                 replacement = _best_non_disclosure(message)

@@ -28,6 +28,14 @@ CHECK_IN_AT = 0.50  # unsure: Sam may ask "Gaat dit over jou? Ben je nu veilig?"
 # A disclosure intent without any lexicon word, which the detector scores below this, is not handed
 # over: two models that disagree this much is how "mijn begeleider snapt me niet" became abuse.
 VETO_BELOW = 0.05
+# With the detector there (Rasa runs), the lexicon is its fail-safe, not its master: a risk word in a
+# message the detector reads as no disclosure at all (a friend's story, a lesson, a past that is over,
+# "die toets was zelfmoord") does not hand over on the word alone. Chosen on the labelled sets and the
+# retired blind round 1 (reports/risk_report.md); without the detector the lexicon decides alone, as before.
+LEXICON_NEEDS = 0.08  # a non-acute word about oneself hands over when P(disclosure) is at least this
+# An acute word ("zelfmoord", "wil dood") always gets 113 and 112: below this P(disclosure), and when
+# neither the classifier nor P(acute) says disclosure, as the check-in instead of a handover.
+ACUTE_WORD_NEEDS = 0.03
 # Severity when only the NLU intent says "disclosure".
 INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
 
@@ -48,6 +56,8 @@ class Assessment:
     disclosure_p: Optional[float] = None  # the detector's P(disclosure), when it ran
     # Unsure (the detector between its two thresholds): Sam may ask "Gaat dit over jou? Ben je nu veilig?"
     check_in: bool = False
+    # An acute word without a disclosure: the check-in (naming 113 and 112) replaces the answer.
+    must_check_in: bool = False
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -92,11 +102,16 @@ class RiskDetector:
             detector_category if clear and detector_category else intent_category)
 
         acute = [h for h in hits if h.entry.severity == "acute"]
+        acute_detector = p is not None and float(disclosure.get("p_acute") or 0.0) >= ESCALATE_AT
         if acute:
+            if p is not None and p < ACUTE_WORD_NEEDS and not intent_category and not acute_detector:
+                found = self._result(acute, hits, "lexicon", 1.0, general)
+                return Assessment(escalate=False, category=found.category, severity=found.severity,
+                                  matched=found.matched, source="lexicon", general_question=general,
+                                  disclosure_p=p, check_in=True, must_check_in=True)
             return self._with_p(self._prefer_intent(self._result(acute, hits, "lexicon", 1.0, general), named), p)
         # A general question is not a disclosure, except that self-harm and acute danger
         # always get the 24/7 lines, also when asked as a question.
-        acute_detector = p is not None and float(disclosure.get("p_acute") or 0.0) >= ESCALATE_AT
         if general and INTENT_SEVERITY.get(intent_category or "") != "acute" and not acute_detector:
             return Assessment(escalate=False, matched=[h.label for h in hits], general_question=True,
                               disclosure_p=p)
@@ -104,6 +119,8 @@ class RiskDetector:
         # Non-acute words count when the young person talks about themselves; topic words
         # ("loverboy") only name the category of a disclosure the intent classifier found.
         signals = [h for h in hits if not h.entry.topic] if about_self else []
+        if signals and p is not None and p < LEXICON_NEEDS and not intent_category:
+            signals = []
         if signals:
             return self._with_p(self._prefer_intent(self._result(signals, hits, "lexicon", 1.0, general), named), p)
         if intent_category and not clear and p is not None and p < VETO_BELOW:
