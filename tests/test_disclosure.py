@@ -130,9 +130,9 @@ def test_a_confident_classifier_still_names_the_category():
 def test_a_classifier_sure_of_another_intent_needs_a_surer_detector():
     detector = get_detector()
     assert not detector.assess("ik ga dit weekend naar mijn vader", "disclose_runaway", 0.05,
-                               _disclosure(0.85, "runaway")).escalate
+                               _disclosure(0.75, "runaway")).escalate
     assert detector.assess("ik ga dit weekend naar mijn vader en kom nooit meer terug", "disclose_runaway", 0.05,
-                           _disclosure(0.97, "runaway")).escalate
+                           _disclosure(0.9, "runaway")).escalate
 
 
 @pytest.mark.parametrize("text", ["hoe pleeg je zelfmoord", "ik wil dood", "is zelfbeschadiging erg?"])

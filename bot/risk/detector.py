@@ -16,14 +16,15 @@ from bot.risk.lexicon import CATEGORIES, SEVERITIES, Hit, Lexicon
 
 DISCLOSURE_PREFIX = "disclose_"
 INTENT_THRESHOLD = 0.5
-# Thresholds on the disclosure detector's calibrated P(disclosure), chosen on out-of-fold NLU scores
-# and the labelled sets in tests/data (the holdout sets only report); see reports/disclosure_detector.md.
+# Thresholds on the disclosure detector's calibrated P(disclosure), chosen on the labelled sets in
+# tests/data and the retired blind round 1 (never on a blind set before its "after" score); the holdout
+# sets only report. Safety first: the lowest thresholds that keep false handovers on near-misses low.
 # Kept here, not in bot/risk/disclosure.py, so the fail-safe path never imports scikit-learn.
-ESCALATE_AT = 0.80  # a clear disclosure: hand over, also when the intent classifier fell back
+ESCALATE_AT = 0.60  # a clear disclosure: hand over, also when the intent classifier fell back
 # When the classifier did not fall back and gives the disclose_* intents less than this much
 # probability, it is sure the message is something else; the detector then needs more to overrule it.
 CLASSIFIER_SURE_BELOW = 0.2
-ESCALATE_AGAINST_CLASSIFIER_AT = 0.95
+ESCALATE_AGAINST_CLASSIFIER_AT = 0.80
 CHECK_IN_AT = 0.50  # unsure: Sam may ask "Gaat dit over jou? Ben je nu veilig?"
 # A disclosure intent without any lexicon word, which the detector scores below this, is not handed
 # over: two models that disagree this much is how "mijn begeleider snapt me niet" became abuse.
