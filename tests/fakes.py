@@ -64,13 +64,18 @@ class FakeTelegram(_ThreadServer):
     answerCallbackQuery, sendChatAction, setMyCommands, deleteWebhook, setWebhook, leaveChat;
     records every call, including any getFile."""
 
+    _first_update_id = 5000
+
     def __init__(self, token: str = TOKEN) -> None:
         super().__init__()
         self.token = token
         self.calls: List[Dict[str, Any]] = []
         self.queue: List[Dict[str, Any]] = []
         self.confirmed = 0
-        self.next_update_id = 5000
+        # Update ids keep rising over every fake of a test session, as they do for one real bot:
+        # bridges of earlier modules stored their offset in the same database.
+        FakeTelegram._first_update_id += 100000
+        self.next_update_id = FakeTelegram._first_update_id
         self.next_message_id = 1
         self.held: set = set()
         self.too_many_requests = 0  # answer this many sendMessage calls with 429 (flood limit)

@@ -1,4 +1,4 @@
-"""The TF-IDF classifier that is blended with DIET: training, persistence and the blend."""
+"""Sam's intent regression (TF-IDF n-grams and USE sentence vectors): training, persistence, the blend."""
 from __future__ import annotations
 
 import numpy as np
@@ -68,3 +68,42 @@ def test_commands_and_an_untrained_model_leave_diet_alone(storage):
     plain = diet_says("hoi", "ask_law", 0.9)
     make(storage).process([plain])
     assert plain.get(INTENT)["name"] == "ask_law"
+
+
+def test_sentence_vectors_carry_meaning_the_ngrams_do_not_see(storage):
+    """With USE vectors, English with no word in common with the Dutch examples still lands right."""
+    component = trained(storage, weight=1.0, use_weight=1.0)
+    names = [step for step, _ in component.model.named_steps["features"].transformer_list]
+    assert names == ["chars", "words", "meaning"]
+    messages = component.process([Message.build("is this against the law"), Message.build("good morning")])
+    assert [m.get(INTENT)["name"] for m in messages] == ["ask_law", "greet"]
+
+
+def test_training_vectors_are_shared_once_and_single_messages_are_not_kept():
+    from bot.risk import disclosure
+
+    disclosure.forget_shared()
+    texts = [f"voorbeeld nummer {i}" for i in range(disclosure.SHARE_BATCH)]
+    first = disclosure.use_encoder()(texts)
+    assert len(disclosure._shared) == len(texts)
+    assert np.array_equal(disclosure.use_encoder()(texts[:3]), first[:3])
+    disclosure.forget_shared()
+    disclosure.use_encoder()(["een bericht van een jongere"])
+    assert not disclosure._shared
+
+
+def test_a_button_payload_gets_a_placeholder_intent_for_the_fallback_classifier(storage):
+    """Without DIET nothing else classifies "/ask_law"; Rasa's RegexMessageHandler sets it later."""
+    message = Message.build("/ask_law")
+    trained(storage, weight=1.0).process([message])
+    assert message.get(INTENT) == {"name": None, "confidence": 0.0}
+
+
+def test_words_the_regression_never_saw_fall_below_the_fallback_threshold(storage):
+    component = trained(storage, weight=1.0, use_weight=1.0)
+    gibberish, known = Message.build("qwpoeiruty zxmvn"), Message.build("hallo daar")
+    component.process([gibberish, known])
+    assert gibberish.get(INTENT)["confidence"] < 0.35 <= known.get(INTENT)["confidence"]
+    emoji = Message.build("😭😭")
+    component.process([emoji])
+    assert not component.reads_no_word("😭😭") and component.reads_no_word("qwpoeiruty")

@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.risk.disclosure import DisclosureDetector
+from bot.risk.disclosure import DisclosureDetector, forget_shared
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "disclosure_detector.joblib"
@@ -74,6 +74,8 @@ class DisclosureComponent(GraphComponent):
         except ValueError as error:  # no disclosures in the data (a test fixture): run without
             logger.warning("The disclosure detector is not trained: %s", error)
             return self._resource
+        finally:
+            forget_shared()  # the last component that reads the training vectors
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self.detector, directory / MODEL_FILE)
         return self._resource

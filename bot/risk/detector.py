@@ -20,7 +20,7 @@ INTENT_THRESHOLD = 0.5
 # tests/data and the retired blind round 1 (never on a blind set before its "after" score); the holdout
 # sets only report. Safety first: the lowest thresholds that keep false handovers on near-misses low.
 # Kept here, not in bot/risk/disclosure.py, so the fail-safe path never imports scikit-learn.
-ESCALATE_AT = 0.60  # a clear disclosure: hand over, also when the intent classifier fell back
+ESCALATE_AT = 0.70  # a clear disclosure: hand over, also when the intent classifier fell back
 # When the classifier did not fall back and gives the disclose_* intents less than this much
 # probability, it is sure the message is something else; the detector then needs more to overrule it.
 CLASSIFIER_SURE_BELOW = 0.2
@@ -34,8 +34,10 @@ VETO_BELOW = 0.05
 # "die toets was zelfmoord") does not hand over on the word alone. Chosen on the labelled sets and the
 # retired blind round 1 (reports/risk_report.md); without the detector the lexicon decides alone, as before.
 LEXICON_NEEDS = 0.08  # a non-acute word about oneself hands over when P(disclosure) is at least this
-# An acute word ("zelfmoord", "wil dood") always gets 113 and 112: below this P(disclosure), and when
-# neither the classifier nor P(acute) says disclosure, as the check-in instead of a handover.
+# An acute word ("zelfmoord", "wil dood") always gets 113 and 112: below this P(disclosure), when the
+# classifier is sure it is something else (not a fallback), the detector knows every word and P(acute)
+# is low, as the check-in instead of a handover. A word the models never saw (an editor's new code
+# word) still hands over.
 ACUTE_WORD_NEEDS = 0.03
 # Severity when only the NLU intent says "disclosure".
 INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
@@ -105,7 +107,8 @@ class RiskDetector:
         acute = [h for h in hits if h.entry.severity == "acute"]
         acute_detector = p is not None and float(disclosure.get("p_acute") or 0.0) >= ESCALATE_AT
         if acute:
-            if p is not None and p < ACUTE_WORD_NEEDS and not intent_category and not acute_detector:
+            read_every_word = not int(disclosure.get("unknown_words", 1)) if disclosure else False
+            if p is not None and p < ACUTE_WORD_NEEDS and classifier_sure and read_every_word and not acute_detector:
                 found = self._result(acute, hits, "lexicon", 1.0, general)
                 return Assessment(escalate=False, category=found.category, severity=found.severity,
                                   matched=found.matched, source="lexicon", general_question=general,

