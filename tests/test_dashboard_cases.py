@@ -373,3 +373,18 @@ def test_erasure_leaves_no_moderator_text_in_any_file(app, store, settings):
     assert found_in_files(settings.data_dir, secrets)
     conversations.erase(store, conversation_id)
     assert found_in_files(settings.data_dir, secrets) == {}
+
+
+def test_the_case_page_knows_the_helplines_a_handover_named_in_their_short_form():
+    """After a handover Sam names lines in their short form; the moderator sees them as already told."""
+    from bot import content
+    from bot.dashboard.transcript import Entry, helplines_told
+    from bot.helplines import helplines_text
+
+    at = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
+    handover = helplines_text("selfharm", now=at, compact=True)
+    lines = content.current().helplines["lines"]
+    entries = [Entry(at, "jongere", lines["kindertelefoon"]["name"]), Entry(at, "sam", handover)]
+    told = [t["name"] for t in helplines_told(entries)]
+    assert lines["zelfmoordpreventie_113"]["name"] in told and lines["alarm_112"]["name"] in told
+    assert lines["kindertelefoon"]["name"] not in told  # the young person's own words do not count

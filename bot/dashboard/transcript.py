@@ -144,7 +144,9 @@ def helplines_told(entries: List[Entry]) -> List[Dict[str, Any]]:
         if entry.who == "jongere":
             continue
         for line_id, line in lines.items():
-            name = str(line.get("name") or "")
-            if name and line_id not in told and name in entry.text:
-                told[line_id] = {"name": name, "contact": line.get("contact", ""), "at": entry.at}
+            name, short = str(line.get("name") or ""), str(line.get("short") or "")
+            # A handover names a line in its short form ("Zelfmoordpreventie: bel gratis 113"),
+            # other texts by its name ("113 Zelfmoordpreventie").
+            if line_id not in told and any(form and form in entry.text for form in (name, short)):
+                told[line_id] = {"name": name or line_id, "contact": line.get("contact", ""), "at": entry.at}
     return list(told.values())
