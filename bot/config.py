@@ -15,17 +15,23 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT_DIR = ROOT / "bot"
 
 
+def _dotenv(path: Path) -> dict:
+    """KEY=value lines of a .env file ({} when there is none)."""
+    values = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
 def _content_dir() -> Path:
     """SAM_CONTENT_DIR (environment, else .env): the content folder Sam reads and the dashboard edits.
     Default: the repository's content/. Read once at import, before anything loads content; a
     relative path counts from the repository root. Tests point every process at a copy."""
-    value = os.environ.get("SAM_CONTENT_DIR", "").strip()
-    env_file = ROOT / ".env"
-    if not value and env_file.exists():
-        for line in env_file.read_text(encoding="utf-8").splitlines():
-            key, _, rest = line.strip().partition("=")
-            if key.strip() == "SAM_CONTENT_DIR":
-                value = rest.strip().strip('"').strip("'")
+    value = os.environ.get("SAM_CONTENT_DIR", "").strip() or _dotenv(ROOT / ".env").get("SAM_CONTENT_DIR", "")
     return (ROOT / value).resolve() if value else ROOT / "content"
 
 
@@ -60,13 +66,8 @@ def apply_tf_environment() -> None:
 
 def load_dotenv(path: Path = ROOT / ".env") -> None:
     """Reads KEY=value lines from .env (if present) without overriding the real environment."""
-    if not path.exists():
-        return
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            os.environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
+    for key, value in _dotenv(path).items():
+        os.environ.setdefault(key, value)
 
 
 def _env(name: str, default: str) -> str:

@@ -651,11 +651,6 @@ def _problem_file(problem: str) -> str:
     return f"content/{head}" if head.endswith(".yml") or head.endswith("/") else "content/"
 
 
-def _level(value: Any) -> str:
-    text = str(getattr(value, "value", value) or "").lower()
-    return "fout" if text in ("error", "fout", "err", "fatal", "blocking") else "waarschuwing"
-
-
 def _display(file: str, root: Path, nlu_dir: Path) -> str:
     """A finding's file as editors know it (content/..., bot/data/nlu/...), also for a temporary copy."""
     for folder, shown in ((nlu_dir, "bot/data/nlu"), (root, "content")):
@@ -668,20 +663,16 @@ def _display(file: str, root: Path, nlu_dir: Path) -> str:
 def checker_findings(root: Path, nlu_dir: Optional[Path] = None) -> List[Finding]:
     """What bot.content_check (the same checker as `make content` and the live reload) says about the
     content in `root` and the examples in `nlu_dir`, with the paths editors know."""
-    from bot.content_check import check  # imported here: it loads the language libraries
+    from bot.content_check import ERROR, check  # imported here: it loads the language libraries
 
     nlu_dir = Path(nlu_dir or nlu_root())
-    result = check(root, nlu_dir=nlu_dir)
     found = []
-    for item in result or []:
-        line = getattr(item, "line", None)
-        message = str(getattr(item, "message", item))
+    for item in check(root, nlu_dir=nlu_dir):
+        message = item.message
         for folder, shown in ((nlu_dir, "bot/data/nlu"), (root, "content")):  # a temporary copy's paths
             message = message.replace(str(folder.resolve()), shown).replace(str(folder), shown)
-        found.append(Finding(_level(getattr(item, "level", "")), _display(str(getattr(item, "file", "") or ""),
-                                                                           root, nlu_dir),
-                             line if isinstance(line, int) else None, message,
-                             bool(getattr(item, "blocks_reload", False))))
+        found.append(Finding("fout" if item.level == ERROR else "waarschuwing", _display(item.file, root, nlu_dir),
+                             item.line, message, item.blocks_reload))
     return found
 
 

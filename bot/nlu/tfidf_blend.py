@@ -135,7 +135,7 @@ class TfidfBlendClassifier(GraphComponent):
         then a guess from letters and the sentence vector, so they are scaled down below the
         FallbackClassifier's threshold. Emoji and "???" have no words and are left alone."""
         words = re.findall(r"\w+", str(text or "").lower())
-        vocabulary = self.model.named_steps["features"].transformer_list[1][1].vocabulary_
+        vocabulary = dict(self.model.named_steps["features"].transformer_list)["words"].vocabulary_
         return bool(words) and not any(word in vocabulary for word in words)
 
     def blend(self, diet_ranking: List[Dict[Text, Any]], probabilities: np.ndarray) -> List[Dict[Text, Any]]:
