@@ -13,31 +13,34 @@ from typing import Any, Dict, List, Optional
 
 from bot import content
 from bot.risk.lexicon import CATEGORIES, SEVERITIES, Hit, Lexicon
+from bot.risk.normalise import normalise, words_of
 
 DISCLOSURE_PREFIX = "disclose_"
 INTENT_THRESHOLD = 0.5
 # Thresholds on the disclosure detector's calibrated P(disclosure), chosen on the labelled sets in
-# tests/data and the retired blind round 1 (never on a blind set before its "after" score); the holdout
-# sets only report. Safety first: the lowest thresholds that keep false handovers on near-misses low.
+# tests/data and the retired blind rounds 1 and 2 (never on a blind set before its "after" score).
+# Safety first: the lowest thresholds that keep false handovers on near-misses low.
 # Kept here, not in bot/risk/disclosure.py, so the fail-safe path never imports scikit-learn.
-ESCALATE_AT = 0.70  # a clear disclosure: hand over, also when the intent classifier fell back
+ESCALATE_AT = 0.55  # a clear disclosure: hand over, also when the intent classifier fell back
 # When the classifier did not fall back and gives the disclose_* intents less than this much
 # probability, it is sure the message is something else; the detector then needs more to overrule it.
 CLASSIFIER_SURE_BELOW = 0.2
 ESCALATE_AGAINST_CLASSIFIER_AT = 0.80
-CHECK_IN_AT = 0.50  # unsure: Sam may ask "Gaat dit over jou? Ben je nu veilig?"
+# Unsure (the classifier is sure of something else, the detector between these two): Sam may ask
+# "Gaat dit over jou? Ben je nu veilig?"
+CHECK_IN_AT = 0.55
 # A disclosure intent without any lexicon word, which the detector scores below this, is not handed
 # over: two models that disagree this much is how "mijn begeleider snapt me niet" became abuse.
 VETO_BELOW = 0.05
 # With the detector there (Rasa runs), the lexicon is its fail-safe, not its master: a risk word in a
 # message the detector reads as no disclosure at all (a friend's story, a lesson, a past that is over,
-# "die toets was zelfmoord") does not hand over on the word alone. Chosen on the labelled sets and the
-# retired blind round 1 (reports/risk_report.md); without the detector the lexicon decides alone, as before.
-LEXICON_NEEDS = 0.08  # a non-acute word about oneself hands over when P(disclosure) is at least this
+# "die toets was zelfmoord") does not hand over on the word alone. Without the detector the lexicon
+# decides alone, as before.
+LEXICON_NEEDS = 0.15  # a non-acute word about oneself hands over when P(disclosure) is at least this
 # An acute word ("zelfmoord", "wil dood") always gets 113 and 112: below this P(disclosure), when the
-# classifier is sure it is something else (not a fallback), the detector knows every word and P(acute)
-# is low, as the check-in instead of a handover. A word the models never saw (an editor's new code
-# word) still hands over.
+# classifier is sure it is something else (not a fallback), the detector learned the matched words and
+# P(acute) is low, as the check-in instead of a handover. A word the detector never saw (an editor's
+# new code word) still hands over: its P(disclosure) says nothing about it.
 ACUTE_WORD_NEEDS = 0.03
 # Severity when only the NLU intent says "disclosure".
 INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
@@ -107,8 +110,8 @@ class RiskDetector:
         acute = [h for h in hits if h.entry.severity == "acute"]
         acute_detector = p is not None and float(disclosure.get("p_acute") or 0.0) >= ESCALATE_AT
         if acute:
-            read_every_word = not int(disclosure.get("unknown_words", 1)) if disclosure else False
-            if p is not None and p < ACUTE_WORD_NEEDS and classifier_sure and read_every_word and not acute_detector:
+            informed = self._detector_knows(acute, disclosure)
+            if p is not None and p < ACUTE_WORD_NEEDS and classifier_sure and informed and not acute_detector:
                 found = self._result(acute, hits, "lexicon", 1.0, general)
                 return Assessment(escalate=False, category=found.category, severity=found.severity,
                                   matched=found.matched, source="lexicon", general_question=general,
@@ -144,6 +147,18 @@ class RiskDetector:
             )
         return Assessment(escalate=False, matched=[h.label for h in hits], disclosure_p=p,
                           check_in=p is not None and p >= CHECK_IN_AT)
+
+    @staticmethod
+    def _detector_knows(chosen: List[Hit], disclosure: Optional[Dict[str, Any]]) -> bool:
+        """Whether the detector learned the words of these lexicon entries: its P(disclosure) says
+        nothing about a word it never saw (an editor's brand-new code word)."""
+        if not disclosure:
+            return False
+        unknown = disclosure.get("unknown")
+        if not isinstance(unknown, list):  # a model from before the detector listed them
+            return False
+        unknown_set = set(unknown)
+        return not any(word in unknown_set for hit in chosen for word in words_of(normalise(" ".join(hit.entry.words))))
 
     @staticmethod
     def _with_p(result: Assessment, p: Optional[float]) -> Assessment:

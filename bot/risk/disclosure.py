@@ -21,7 +21,7 @@ import os
 import random
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -31,7 +31,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from bot.risk.normalise import clean_text, normalise
+from bot.risk.normalise import clean_text, normalise, words_of
 
 logger = logging.getLogger(__name__)
 
@@ -120,12 +120,12 @@ class Prediction:
     context_used: bool = False
     # Words of the message the detector never saw in training (an editor's new code word, a rare
     # typo): its P(disclosure) says nothing about them, so the risk decision does not let it
-    # overrule a lexicon word then.
-    unknown_words: int = 0
+    # overrule a lexicon word made of them.
+    unknown: List[str] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         return {"p": round(self.p, 4), "p_acute": round(self.p_acute, 4), "category": self.category,
-                "context_used": self.context_used, "unknown_words": self.unknown_words}
+                "context_used": self.context_used, "unknown": list(self.unknown)}
 
 
 class DisclosureDetector:
@@ -284,18 +284,18 @@ class DisclosureDetector:
             out.append(best)
         return out + scored[k:]
 
-    def unknown_words(self, text: str) -> int:
-        """How many distinct words of the (prepared) message are not in the trained vocabulary."""
+    def unknown_words(self, text: str) -> List[str]:
+        """The distinct words of the (prepared) message that are not in the trained vocabulary."""
         if self.words is None:
-            return 0
+            return []
         vocabulary = self.words.vocabulary_
-        return len({w for w in re.findall(r"\w+", prepare(text, self.emoji).lower()) if w not in vocabulary})
+        return sorted({w for w in words_of(prepare(text, self.emoji)) if w not in vocabulary})
 
     def assess(self, text: str, context: Sequence[str] = ()) -> Prediction:
         """The message alone, and with the previous user turns (oldest first) when they add up to a
         disclosure that the current message completes or continues."""
         result = self._assess(text, context)
-        result.unknown_words = self.unknown_words(text)
+        result.unknown = self.unknown_words(text)
         return result
 
     def _assess(self, text: str, context: Sequence[str]) -> Prediction:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Dict
+from typing import Dict, List
 
 # Digits and symbols used as letters; only applied inside words that also contain letters,
 # so phone numbers like 112 and 0800-0113 stay as they are.
@@ -75,3 +75,8 @@ def skeleton(word: str) -> str:
     Used as the matching key, so repeated letters and doubled/undoubled typos match.
     """
     return re.sub(r"(.)\1+", r"\1", word)
+
+
+def words_of(text: str) -> List[str]:
+    """The words of a text as the detector's word vocabulary holds them (lowercase \\w+ runs)."""
+    return re.findall(r"\w+", text.lower())
