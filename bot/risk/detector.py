@@ -18,17 +18,18 @@ from bot.risk.normalise import normalise, words_of
 DISCLOSURE_PREFIX = "disclose_"
 INTENT_THRESHOLD = 0.5
 # Thresholds on the disclosure detector's calibrated P(disclosure), chosen on the labelled sets in
-# tests/data and the retired blind rounds 1 and 2 (never on a blind set before its "after" score).
+# tests/data and the retired blind rounds 1 to 3 (never on a blind set before its "after" score).
 # Safety first: the lowest thresholds that keep false handovers on near-misses low.
 # Kept here, not in bot/risk/disclosure.py, so the fail-safe path never imports scikit-learn.
-ESCALATE_AT = 0.55  # a clear disclosure: hand over, also when the intent classifier fell back
+ESCALATE_AT = 0.50  # a clear disclosure: hand over, also when the intent classifier fell back
 # When the classifier did not fall back and gives the disclose_* intents less than this much
 # probability, it is sure the message is something else; the detector then needs more to overrule it.
 CLASSIFIER_SURE_BELOW = 0.2
 ESCALATE_AGAINST_CLASSIFIER_AT = 0.80
-# Unsure (the classifier is sure of something else, the detector between these two): Sam may ask
-# "Gaat dit over jou? Ben je nu veilig?"
-CHECK_IN_AT = 0.55
+# Unsure (the classifier is sure of something else, the detector between this and the threshold above):
+# Sam may ask "Gaat dit over jou? Ben je nu veilig?". Kept narrow: the check-ins on near-misses (at most
+# 5%) are better spent on acute words in a lesson or a past that is over (ACUTE_WORD_NEEDS).
+CHECK_IN_AT = 0.70
 # A disclosure intent without any lexicon word, which the detector scores below this, is not handed
 # over: two models that disagree this much is how "mijn begeleider snapt me niet" became abuse.
 VETO_BELOW = 0.05
@@ -41,7 +42,7 @@ LEXICON_NEEDS = 0.15  # a non-acute word about oneself hands over when P(disclos
 # classifier is sure it is something else (not a fallback), the detector learned the matched words and
 # P(acute) is low, as the check-in instead of a handover. A word the detector never saw (an editor's
 # new code word) still hands over: its P(disclosure) says nothing about it.
-ACUTE_WORD_NEEDS = 0.03
+ACUTE_WORD_NEEDS = 0.10
 # Severity when only the NLU intent says "disclosure".
 INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
 
