@@ -17,7 +17,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # the encoder ships its weights: nothing may
 
 from bot.config import NLU_DIR  # noqa: E402
 from bot.risk import get_detector  # noqa: E402
-from bot.risk.detector import CHECK_IN_AT, ESCALATE_AT  # noqa: E402
+from bot.risk.detector import CHECK_IN_AT, ESCALATE_AGAINST_CLASSIFIER_AT, ESCALATE_AT  # noqa: E402
 from bot.risk.disclosure import DisclosureDetector, Prediction  # noqa: E402
 
 SAMPLE = 70
@@ -181,14 +181,12 @@ def test_a_how_to_question_stays_a_question():
 
 
 def test_unsure_asks_a_check_in_question():
-    from bot.risk import detector as thresholds
-
     # The classifier is sure it is something else; the detector is between unsure and clear.
-    unsure = (thresholds.CHECK_IN_AT + thresholds.ESCALATE_AGAINST_CLASSIFIER_AT) / 2
+    unsure = (CHECK_IN_AT + ESCALATE_AGAINST_CLASSIFIER_AT) / 2
     result = get_detector().assess("het gebeurde gisteren weer", "feeling_bad", 0.6, _disclosure(unsure, "abuse"))
     assert not result.escalate and result.check_in
     below = get_detector().assess("het gebeurde gisteren weer", "feeling_bad", 0.6,
-                                  _disclosure(thresholds.CHECK_IN_AT - 0.05, "abuse"))
+                                  _disclosure(CHECK_IN_AT - 0.05, "abuse"))
     assert not below.escalate and not below.check_in
 
 
