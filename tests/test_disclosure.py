@@ -234,3 +234,47 @@ def test_an_acute_word_that_is_no_disclosure_becomes_the_check_in():
     risk = message.get("risk")
     assert not risk["escalate"] and risk["check_in"] and risk["must_check_in"]
     assert message.get("intent")["name"] == "nlu_fallback"  # action_fallback then asks the check-in
+
+
+def test_the_detector_reads_who_the_harm_is_about(detector):
+    mine = detector.assess("ik word afgeperst op insta, ze willen 200 euro anders sturen ze mn fotos door")
+    friend = detector.assess("mijn beste vriend wordt afgeperst op insta, ze willen 200 euro anders sturen ze zn "
+                             "fotos door. hoe kan ik hem helpen")
+    over = detector.assess("vorig jaar werd ik afgeperst maar dat is opgelost, ik heb hulp gehad")
+    assert mine.p_self > 0.5 > friend.p_self and over.p_self < 0.5, (mine, friend, over)
+
+
+def test_someone_elses_harm_counts_for_less_but_self_harm_never_does():
+    from bot.risk.detector import ESCALATE_AT, SUBJECT_NEEDS
+
+    detector = get_detector()
+    text = "mijn beste vriend wordt afgeperst, ze willen 200 euro. hoe kan ik hem helpen"
+    friend = {**_disclosure(0.9, "sextortion"), "p_self": SUBJECT_NEEDS / 20}
+    result = detector.assess(text, "ask_sextortion", 0.4, friend, fallback=True)
+    assert not result.escalate and result.check_in  # "Gaat dit over jou?" instead of a handover
+    assert result.disclosure_p < ESCALATE_AT
+    mine = {**_disclosure(0.9, "sextortion"), "p_self": 0.9}
+    assert detector.assess(text, "ask_sextortion", 0.4, mine, fallback=True).escalate
+    # Self-harm and danger now keep their full weight, whoever the regression thinks it is about.
+    acute = {**_disclosure(0.9, "selfharm", acute=0.85), "p_self": SUBJECT_NEEDS / 4}
+    assert detector.assess("zij zegt dat het voor haar niet meer hoeft", "ask_helpline", 0.4, acute,
+                           fallback=True).escalate
+
+
+def test_a_change_in_the_detector_code_retrains_the_component(monkeypatch):
+    """Rasa's cache keys a component on its class source only; the detector lives in another module."""
+    from pathlib import Path
+
+    from bot.nlu.disclosure_component import DisclosureComponent
+    from bot.nlu.tfidf_blend import TfidfBlendClassifier
+
+    before = DisclosureComponent.fingerprint_addon({})
+    intent_before = TfidfBlendClassifier.fingerprint_addon({})
+    read_bytes = Path.read_bytes
+
+    def edited(path: Path) -> bytes:
+        return read_bytes(path) + (b"# an edit\n" if path.name == "disclosure.py" else b"")
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert DisclosureComponent.fingerprint_addon({}) != before
+    assert TfidfBlendClassifier.fingerprint_addon({}) != intent_before  # it shares the detector's sentence vectors

@@ -19,6 +19,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.code_fingerprint import code_fingerprint
 from bot.risk.disclosure import DisclosureDetector, forget_shared
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ def _emoji() -> Dict[str, str]:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class DisclosureComponent(GraphComponent):
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Retrain when this repo's code behind the component changes (see bot/nlu/code_fingerprint.py)."""
+        return code_fingerprint(cls.__module__)
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"C": 10.0, "calibration_share": 0.25, "augment": 600, "random_seed": 42}

@@ -33,6 +33,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from bot.nlu.code_fingerprint import code_fingerprint
+
 logger = logging.getLogger(__name__)
 MODEL_FILE = "tfidf_intent_model.joblib"
 UNREAD_SCALE = 0.2  # see reads_no_word
@@ -79,6 +81,11 @@ def _is_command(text: Optional[Text]) -> bool:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class TfidfBlendClassifier(GraphComponent):
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Retrain when this repo's code behind the component changes (see bot/nlu/code_fingerprint.py)."""
+        return code_fingerprint(cls.__module__)
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {

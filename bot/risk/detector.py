@@ -43,6 +43,12 @@ LEXICON_NEEDS = 0.15  # a non-acute word about oneself hands over when P(disclos
 # P(acute) is low, as the check-in instead of a handover. A word the detector never saw (an editor's
 # new code word) still hands over: its P(disclosure) says nothing about it.
 ACUTE_WORD_NEEDS = 0.10
+# Below this P(about me, now) from the detector's who-and-when regression, P(disclosure) is scaled down
+# by P(self) / SUBJECT_NEEDS, unless at least ACUTE_SHARE of P is self-harm or danger now. Chosen on
+# retired rounds 1 to 4: false handovers fell in all four (0.008 to 0.018) at one disclosure per round,
+# which then gets the check-in instead; acute recall unchanged.
+SUBJECT_NEEDS = 0.2
+ACUTE_SHARE = 0.5
 # Severity when only the NLU intent says "disclosure".
 INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
 
@@ -98,6 +104,9 @@ class RiskDetector:
             if intent_category not in CATEGORIES:
                 intent_category = None
         p = float(disclosure["p"]) if disclosure else None
+        someone_else = p is not None and self._about_someone_else(disclosure)
+        if someone_else:  # a friend's story told with every harm word: the detector's P counts for less
+            p = p * float(disclosure["p_self"]) / SUBJECT_NEEDS
         mass = confidence if intent and intent.startswith(DISCLOSURE_PREFIX) else 0.0
         classifier_sure = not fallback and mass < CLASSIFIER_SURE_BELOW
         clear = p is not None and p >= (ESCALATE_AGAINST_CLASSIFIER_AT if classifier_sure else ESCALATE_AT)
@@ -146,8 +155,17 @@ class RiskDetector:
                 general_question=general,
                 disclosure_p=p,
             )
+        # Unsure, or a clear disclosure that reads as someone else's: "Gaat dit over jou?"
+        was_clear = someone_else and float(disclosure["p"]) >= ESCALATE_AT
         return Assessment(escalate=False, matched=[h.label for h in hits], disclosure_p=p,
-                          check_in=p is not None and p >= CHECK_IN_AT)
+                          check_in=p is not None and (p >= CHECK_IN_AT or was_clear))
+
+    @staticmethod
+    def _about_someone_else(disclosure: Dict[str, Any]) -> bool:
+        """The who-and-when regression reads the harm as someone else's (or over), and the detector's
+        category is not self-harm or danger now: those always keep their full weight."""
+        p, p_acute = float(disclosure.get("p") or 0.0), float(disclosure.get("p_acute") or 0.0)
+        return float(disclosure.get("p_self", 1.0)) < SUBJECT_NEEDS and p_acute < ACUTE_SHARE * max(p, 1e-9)
 
     @staticmethod
     def _detector_knows(chosen: List[Hit], disclosure: Optional[Dict[str, Any]]) -> bool:

@@ -12,7 +12,8 @@ The embedding carries meaning across wording and languages (idioms, English); th
 slang, typos and the exact risk words. multilingual-e5-small scored a little higher but costs
 70-200 s of encoding on 2 cores against ~10-15 s for USE, which the 3-minute training budget cannot pay.
 P(disclosure) is Platt-calibrated on a held-out quarter of the data (texts the scoring model did not
-see); the category comes from a second regression trained on the disclosures only.
+see); the category comes from a second regression trained on the disclosures only, and P(about me,
+now) from a third that reads only who-and-when words (SUBJECT_WORDS).
 """
 from __future__ import annotations
 
@@ -63,6 +64,27 @@ QUESTION_CATEGORY = {"ask_sextortion": "sextortion", "ask_image_removal": "image
                      "ask_loverboy": "exploitation", "ask_meeting_online_contact": "grooming",
                      "ask_saying_no": "grooming", "ask_webcam": "sextortion"}
 Encoder = Callable[[List[str]], np.ndarray]
+
+# Who it happens to, and when. Both feature sets above describe *what* happens, so a friend's story told
+# with every harm word ("mijn beste vriend wordt afgeperst, ze willen 200 euro") scores like a
+# disclosure. A second, small regression reads only these words (people, pronouns, time and help
+# words, with their order kept as n-grams) and learns from the NLU data who the harm is about:
+# disclose_* (me, now), tell_safe_step (me, over) and the intents INTENTS.md gives someone else's harm.
+SUBJECT_WORDS = frozenset("""
+ik k kben kheb me mij mn mijn men we wij ons onze jij je jou jouw hij hem zij ze haar zijn zn hun iemand niemand
+vriend vriendin vriendinnetje zus zusje broer broertje nicht nichtje neef neefje maat bff homie klasgenoot meisje
+jongen kamergenoot groepsgenoot vroeger ooit toen geleden vorig vorige was werd had nu nog steeds weer elke sinds al
+gisteren vandaag vanavond straks morgen jaar maanden voorbij opgelost gestopt klaar beter hulp geholpen therapie
+psycholoog gemeld aangegeven helpen kan moet wat hoe zeggen vertellen zorgen ongerust
+i my she he her his him friend sister brother used ago now still they them their someone
+""".split())
+SOMEONE_ELSE_INTENTS = ("ask_helpline", "ask_trusted_adult", "mention_topic")
+OVER_INTENT = "tell_safe_step"
+
+
+def subject_text(prepared: str) -> str:
+    """The words of a prepared text that say who and when, in their order ("leeg" when none)."""
+    return " ".join(w for w in words_of(prepared) if w in SUBJECT_WORDS) or "leeg"
 
 
 # Training encodes every example twice (the intent regression, then this detector): a batch of at
@@ -118,6 +140,8 @@ class Prediction:
     p_acute: float  # P(disclosure of self-harm or danger now)
     category: Optional[str]  # most likely category (also when p is low: the caller decides)
     context_used: bool = False
+    # P(the harm is about the writer, now) from the who-and-when regression; 1.0 without one.
+    p_self: float = 1.0
     # Words of the message the detector never saw in training (an editor's new code word, a rare
     # typo): its P(disclosure) says nothing about them, so the risk decision does not let it
     # overrule a lexicon word made of them.
@@ -125,7 +149,7 @@ class Prediction:
 
     def as_dict(self) -> Dict[str, Any]:
         return {"p": round(self.p, 4), "p_acute": round(self.p_acute, 4), "category": self.category,
-                "context_used": self.context_used, "unknown": list(self.unknown)}
+                "context_used": self.context_used, "unknown": list(self.unknown), "p_self": round(self.p_self, 4)}
 
 
 class DisclosureDetector:
@@ -142,6 +166,8 @@ class DisclosureDetector:
         self.categories: Optional[LogisticRegression] = None
         self.platt: Tuple[float, float] = (1.0, 0.0)
         self._only_category: Optional[str] = None  # when the data has disclosures of one kind only
+        self.subject_words: Optional[TfidfVectorizer] = None
+        self.subject: Optional[LogisticRegression] = None
 
     # The encoder is code plus 30 MB of package data: never pickled with the model.
     def __getstate__(self) -> Dict[str, Any]:
@@ -239,7 +265,23 @@ class DisclosureDetector:
         else:
             self.categories = None
             self._only_category = names[0]
+        self._fit_subject([join_turns(item) for item in items[:len(texts)]], intents[:len(texts)])
         return self
+
+    def _fit_subject(self, prepared: List[str], intents: List[str]) -> None:
+        """The who-and-when regression (see SUBJECT_WORDS): me now / me, over / someone else."""
+        def who(intent: str) -> str:
+            return "self" if intent.startswith(DISCLOSURE_PREFIX) else "over" if intent == OVER_INTENT else "other"
+
+        rows = [(subject_text(t), who(i)) for t, i in zip(prepared, intents, strict=True)
+                if i.startswith(DISCLOSURE_PREFIX) or i == OVER_INTENT or i in SOMEONE_ELSE_INTENTS]
+        if len({label for _, label in rows}) < 2 or "self" not in {label for _, label in rows}:
+            return
+        self.subject_words = TfidfVectorizer(analyzer="word", ngram_range=(1, 3), token_pattern=r"\w+",
+                                             sublinear_tf=True, dtype=np.float32)
+        X = self.subject_words.fit_transform([text for text, _ in rows])
+        self.subject = LogisticRegression(C=3.0, max_iter=3000, class_weight="balanced",
+                                          random_state=self.seed).fit(X, [label for _, label in rows])
 
     def _regression(self) -> LogisticRegression:
         # liblinear: the same L2 logistic regression, twice as fast as lbfgs on these features.
@@ -267,7 +309,13 @@ class DisclosureDetector:
         else:
             acute = np.full(len(items), float(self._only_category in ACUTE_CATEGORIES))
             names = [self._only_category] * len(items)
-        return [Prediction(float(pi), float(pi * ai), name) for pi, ai, name in zip(p, acute, names, strict=True)]
+        p_self = np.ones(len(items))
+        if getattr(self, "subject", None) is not None:  # models trained before it have none
+            joined = [subject_text(join_turns(self._prepare(item))) for item in items]
+            shares = self.subject.predict_proba(self.subject_words.transform(joined))
+            p_self = shares[:, list(self.subject.classes_).index("self")]
+        return [Prediction(float(pi), float(pi * ai), name, p_self=float(si))
+                for pi, ai, name, si in zip(p, acute, names, p_self, strict=True)]
 
     def read(self, texts: Sequence[str], context: Sequence[str] = ()) -> List[Prediction]:
         """Each text on its own, then with the context turns before it and the context alone (if any).
