@@ -45,8 +45,8 @@ LEXICON_NEEDS = 0.15  # a non-acute word about oneself hands over when P(disclos
 ACUTE_WORD_NEEDS = 0.10
 # Below this P(about me, now) from the detector's who-and-when regression, P(disclosure) is scaled down
 # by P(self) / SUBJECT_NEEDS, unless at least ACUTE_SHARE of P is self-harm or danger now. Chosen on
-# retired rounds 1 to 4: false handovers fell in all four (0.008 to 0.018) at one disclosure per round,
-# which then gets the check-in instead; acute recall unchanged.
+# retired rounds 1 to 4: false handovers fell in all four (by 0.004 to 0.018) at three disclosures over
+# them and the holdout, which get the check-in instead; acute recall unchanged (reports/risk_blind_rounds5_6.md).
 SUBJECT_NEEDS = 0.2
 ACUTE_SHARE = 0.5
 # Severity when only the NLU intent says "disclosure".
