@@ -130,7 +130,7 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
 
     return {
         "disclosures": total,
-        "near_misses": len(data["near_misses"]),
+        "near_misses": near,
         "recall_overall": share(found, total),
         "recall_acute": share(acute["found"], acute["total"]),
         "recall_per_category": {c: round(v["found"] / v["total"], 4) for c, v in sorted(per_category.items())},

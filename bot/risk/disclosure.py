@@ -265,7 +265,7 @@ class DisclosureDetector:
         else:
             self.categories = None
             self._only_category = names[0]
-        self._fit_subject([join_turns(item) for item in items[:len(texts)]], intents[:len(texts)])
+        self._fit_subject(prepared[:len(texts)], intents[:len(texts)])
         return self
 
     def _fit_subject(self, prepared: List[str], intents: List[str]) -> None:
@@ -298,7 +298,8 @@ class DisclosureDetector:
     def _predict(self, items: Sequence[Tuple[str, ...]]) -> List[Prediction]:
         if not self.trained or not items:
             return [Prediction(0.0, 0.0, None) for _ in items]
-        X = self._features([self._prepare(item) for item in items])
+        prepared = [self._prepare(item) for item in items]
+        X = self._features(prepared)
         a, b = self.platt
         p = 1.0 / (1.0 + np.exp(-(a * self.binary.decision_function(X) + b)))
         if self.categories is not None:
@@ -311,7 +312,7 @@ class DisclosureDetector:
             names = [self._only_category] * len(items)
         p_self = np.ones(len(items))
         if getattr(self, "subject", None) is not None:  # models trained before it have none
-            joined = [subject_text(join_turns(self._prepare(item))) for item in items]
+            joined = [subject_text(join_turns(item)) for item in prepared]
             shares = self.subject.predict_proba(self.subject_words.transform(joined))
             p_self = shares[:, list(self.subject.classes_).index("self")]
         return [Prediction(float(pi), float(pi * ai), name, p_self=float(si))
