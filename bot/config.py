@@ -43,6 +43,9 @@ DOMAIN_FILE = ROOT / "domain.yml"
 ENDPOINTS_FILE = ROOT / "endpoints.yml"
 CREDENTIALS_FILE = ROOT / "credentials.yml"
 NLU_DIR = BOT_DIR / "data" / "nlu"
+# Blind risk rounds after their one use: reported as their own sets, and training data for the
+# disclosure detector (bot/risk/rounds.py).
+RETIRED_DIR = BOT_DIR / "data" / "retired"
 STORIES_DIR = BOT_DIR / "stories"
 MODEL_NAME = "sam"
 

@@ -13,7 +13,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 import yaml
 
-from bot.config import CONFIG_FILE, DOMAIN_FILE, NLU_DIR, REPORTS_DIR, ROOT, STORIES_DIR
+from bot.config import CONFIG_FILE, DOMAIN_FILE, NLU_DIR, REPORTS_DIR, RETIRED_DIR, ROOT, STORIES_DIR
+from bot.risk.rounds import load_round, round_names
 from bot.training import MODEL_FILE, rasa_env, train
 
 DISCLOSURES_FILE = ROOT / "tests" / "data" / "risk_disclosures.yml"
@@ -24,9 +25,9 @@ HOLDOUT_DISCLOSURES_FILE = ROOT / "tests" / "data" / "holdout_disclosures.yml"
 HOLDOUT_NEAR_MISSES_FILE = ROOT / "tests" / "data" / "holdout_near_misses.yml"
 # A blind set is written by people who never saw the data, scored once before and once after a
 # change, then retired: moved to RETIRED_DIR, where it is still reported (as its own set) but no
-# longer measures young people, because the change was tuned with it in view.
+# longer measures young people: the change was tuned with it in view, and the disclosure detector
+# trains on it.
 BLIND_DIR = ROOT / "tests" / "data" / "blind"
-RETIRED_DIR = ROOT / "tests" / "data" / "retired"
 TEST_STORIES = ROOT / "tests" / "test_stories.yml"
 RASA = [sys.executable, "-m", "bot.rasa_cli"]
 
@@ -145,16 +146,12 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
 
 def blind_rounds(directory: Path = BLIND_DIR) -> List[str]:
     """Names of the sets present, e.g. ['round1'] for tests/data/blind/round1_*.yml."""
-    return sorted({path.name.split("_")[0] for path in directory.glob("*_*.yml")})
+    return round_names(directory)
 
 
 def load_blind(round_name: str, directory: Path = BLIND_DIR) -> Dict[str, List[Dict[str, Any]]]:
     """A blind or retired set (<dir>/<round>_*.yml): disclosures have a category, near-misses not."""
-    items: List[Dict[str, Any]] = []
-    for path in sorted(directory.glob(f"{round_name}_*.yml")):
-        items += yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return {"disclosures": [i for i in items if "category" in i],
-            "near_misses": [i for i in items if "category" not in i]}
+    return load_round(round_name, directory)
 
 
 class ModelParser:

@@ -1,10 +1,10 @@
 """Trains the Rasa model into models/ when it is missing or outdated.
 
-"Outdated" means a change to what the model learns from: config, domain, NLU data, stories,
-the pinned dependencies, the set of response names, or the code of this repo's own components
-(every `bot.` module config.yml names as importer, pipeline component or policy, plus every
-module of this repo they import). A text-only change in content/ does not retrain: the
-ContentNLG serves live texts.
+"Outdated" means a change to what the model learns from: config, domain, NLU data, stories, the
+retired blind rounds, the pinned dependencies, the set of response names, or the code of this
+repo's own components (every `bot.` module config.yml names as importer, pipeline component or
+policy, plus every module of this repo they import). A text-only change in content/ does not
+retrain: the ContentNLG serves live texts.
 """
 from __future__ import annotations
 
@@ -21,7 +21,17 @@ from typing import Dict, List, Optional, Set
 import yaml
 
 from bot import content
-from bot.config import CONFIG_FILE, DOMAIN_FILE, MODEL_NAME, MODELS_DIR, NLU_DIR, ROOT, STORIES_DIR, TF_ENVIRONMENT
+from bot.config import (
+    CONFIG_FILE,
+    DOMAIN_FILE,
+    MODEL_NAME,
+    MODELS_DIR,
+    NLU_DIR,
+    RETIRED_DIR,
+    ROOT,
+    STORIES_DIR,
+    TF_ENVIRONMENT,
+)
 
 MODEL_FILE = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
 FINGERPRINT_FILE = MODELS_DIR / f"{MODEL_NAME}.fingerprint"
@@ -96,6 +106,7 @@ def training_inputs() -> List[Path]:
     files = [CONFIG_FILE, DOMAIN_FILE, ROOT / "requirements.lock"]
     files += sorted(set(code_modules(config_modules()).values()))
     files += sorted(NLU_DIR.rglob("*.yml")) + sorted(STORIES_DIR.rglob("*.yml"))
+    files += sorted(RETIRED_DIR.glob("*.yml"))  # the disclosure detector learns from them too
     return files
 
 

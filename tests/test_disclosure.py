@@ -278,3 +278,47 @@ def test_a_change_in_the_detector_code_retrains_the_component(monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", edited)
     assert DisclosureComponent.fingerprint_addon({}) != before
     assert TfidfBlendClassifier.fingerprint_addon({}) != intent_before  # it shares the detector's sentence vectors
+
+
+def test_a_retired_round_retrains_the_component(monkeypatch):
+    """A newly retired round is training data Rasa's own fingerprint does not see."""
+    from pathlib import Path
+
+    from bot.nlu.disclosure_component import DisclosureComponent
+
+    before = DisclosureComponent.fingerprint_addon({})
+    without = DisclosureComponent.fingerprint_addon({"retired_rounds": False})
+    read_bytes = Path.read_bytes
+
+    def edited(path: Path) -> bytes:
+        return read_bytes(path) + (b"- text: \"nieuw\"\n" if path.name.startswith("round1_") else b"")
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert DisclosureComponent.fingerprint_addon({}) != before
+    assert DisclosureComponent.fingerprint_addon({"retired_rounds": False}) == without
+
+
+def test_retired_rounds_become_labelled_items(tmp_path):
+    from bot.risk.rounds import NEAR_MISS_LABEL, training_items
+
+    (tmp_path / "round9_acute.yml").write_text(
+        '- text: "en nu wil hij geld"\n  category: sextortion\n  severity: high\n'
+        '  context: ["ik moet je iets vertellen", "hij heeft fotos van me"]\n', encoding="utf-8")
+    (tmp_path / "round9_near_misses.yml").write_text('- text: "die toets was zelfmoord"\n  class: figurative\n',
+                                                      encoding="utf-8")
+    items, labels = training_items(tmp_path)
+    assert items == [("ik moet je iets vertellen", "hij heeft fotos van me", "en nu wil hij geld"),
+                     ("die toets was zelfmoord",)]
+    assert labels == ["disclose_sextortion", NEAR_MISS_LABEL]
+
+
+def test_the_detector_learns_from_labelled_items(split, detector):
+    """Items beside the NLU examples (the retired rounds) are learned from, with their context."""
+    train, _ = split
+    hint = "mn teller staat weer op nul"
+    labelled = [(hint,), ("hoi", hint), ("ik heb mn teller weer op nul gezet",)] * 4
+    with pytest.raises(ValueError):
+        DisclosureDetector(augment=0).fit([t for t, _ in train], [i for _, i in train], labelled, ["x"])
+    taught = DisclosureDetector(augment=200).fit([t for t, _ in train], [i for _, i in train], labelled,
+                                                 ["disclose_selfharm"] * len(labelled))
+    assert taught.predict([hint])[0].p > max(detector.predict([hint])[0].p, 0.5)

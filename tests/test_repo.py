@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot import content, evaluation, training
-from bot.config import BOT_DIR, CONFIG_FILE, CONTENT_DIR, ROOT
+from bot.config import BOT_DIR, CONFIG_FILE, CONTENT_DIR, RETIRED_DIR, ROOT
 
 MAKEFILE = ROOT / "Makefile"
 README = ROOT / "README.md"
@@ -185,6 +185,12 @@ def test_code_the_components_import_is_a_training_input_but_content_is_not():
     # Settings, texts and opening hours are runtime plumbing: editing them never retrains.
     assert not {BOT_DIR / "config.py", BOT_DIR / "content.py", BOT_DIR / "helplines.py"} & set(inputs)
     assert not [p for p in inputs if CONTENT_DIR in p.parents]
+
+
+def test_the_retired_blind_rounds_are_training_inputs():
+    """The disclosure detector learns from them: retiring a round must retrain."""
+    rounds = sorted(RETIRED_DIR.glob("round*_*.yml"))
+    assert rounds and set(rounds) <= set(training.training_inputs())
 
 
 def test_a_text_change_keeps_the_model_but_a_new_response_name_retrains(tmp_path, monkeypatch):

@@ -1,7 +1,8 @@
 """Runs the disclosure detector (bot/risk/disclosure.py) inside Rasa.
 
-Trained with the model on the same NLU data (disclose_* against everything else) and stored in
-it, like the TF-IDF blend. Each message gets `disclosure` = {"p", "p_acute", "category",
+Trained with the model on the same NLU data (disclose_* against everything else) and on the
+retired blind rounds (bot/data/retired/, read by bot/risk/rounds.py), and stored in it, like the
+TF-IDF blend. Each message gets `disclosure` = {"p", "p_acute", "category",
 "context_used"}, read together with the young person's previous texts that the channel puts in
 the metadata (`context`, oldest first). The risk component, after it, makes the decision.
 """
@@ -21,6 +22,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.code_fingerprint import code_fingerprint
 from bot.risk.disclosure import DisclosureDetector, forget_shared
+from bot.risk.rounds import files_fingerprint as rounds_fingerprint
+from bot.risk.rounds import training_items as retired_items
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "disclosure_detector.joblib"
@@ -47,12 +50,17 @@ def _emoji() -> Dict[str, str]:
 class DisclosureComponent(GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
-        """Retrain when this repo's code behind the component changes (see bot/nlu/code_fingerprint.py)."""
-        return code_fingerprint(cls.__module__)
+        """Retrain when this repo's code behind the component (see bot/nlu/code_fingerprint.py) or a
+        retired round changes: Rasa's own fingerprint sees neither."""
+        rounds = rounds_fingerprint() if config.get("retired_rounds", True) else "none"
+        return f"{code_fingerprint(cls.__module__)}-{rounds}"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "calibration_share": 0.25, "augment": 600, "random_seed": 42}
+        # retired_rounds: also learn from the retired blind rounds (off for small test fixtures), each
+        # line counted retired_weight times (3: best of 1, 2 and 3 left out one round at a time).
+        return {"C": 10.0, "calibration_share": 0.25, "augment": 600, "random_seed": 42, "retired_rounds": True,
+                "retired_weight": 3.0}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  detector: Optional[DisclosureDetector] = None) -> None:
@@ -71,12 +79,13 @@ class DisclosureComponent(GraphComponent):
                     if not _is_command(m.get(TEXT)) and m.get(INTENT)]
         texts = [t for t, _ in examples]
         intents = [i for _, i in examples]
+        labelled, labels = retired_items() if self.config["retired_rounds"] else ([], [])
         detector = DisclosureDetector(C=float(self.config["C"]),
                                       calibration_share=float(self.config["calibration_share"]),
                                       augment=int(self.config["augment"]), seed=int(self.config["random_seed"]),
                                       emoji=_emoji())
         try:
-            self.detector = detector.fit(texts, intents)
+            self.detector = detector.fit(texts, intents, labelled, labels, float(self.config["retired_weight"]))
         except ValueError as error:  # no disclosures in the data (a test fixture): run without
             logger.warning("The disclosure detector is not trained: %s", error)
             return self._resource

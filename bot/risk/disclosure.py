@@ -223,14 +223,23 @@ class DisclosureDetector:
                 item_labels += [DISCLOSURE_PREFIX + category, "augmented_chat"]
         return items, item_labels
 
-    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> DisclosureDetector:
-        """`intents`: the NLU intent of each text; disclose_* are the disclosures, all else is not."""
+    def fit(self, texts: Sequence[str], intents: Sequence[str], labelled: Sequence[Tuple[str, ...]] = (),
+            labels: Sequence[str] = (), labelled_weight: float = 1.0) -> DisclosureDetector:
+        """`intents`: the NLU intent of each text; disclose_* are the disclosures, all else is not.
+        `labelled`/`labels`: more items (context turns, then the text) with a label of that kind,
+        such as the retired blind rounds (bot/risk/rounds.py), each counted `labelled_weight` times."""
         texts, intents = list(texts), list(intents)
         extra_items, extra_intents = self._augment(texts, intents)
+        if len(labelled) != len(labels):
+            raise ValueError("the disclosure detector needs one label per labelled item")
+        extra_items, extra_intents = extra_items + list(labelled), extra_intents + list(labels)
         items = [self._prepare(item) for item in [(t,) for t in texts] + extra_items]
         prepared = [join_turns(item) for item in items]
         intents = intents + extra_intents
         y = np.array([i.startswith(DISCLOSURE_PREFIX) for i in intents], dtype=int)
+        weight = np.ones(len(y))
+        if labelled:
+            weight[-len(labelled):] = labelled_weight
         if y.min() == y.max():
             raise ValueError("the disclosure detector needs disclosures and other messages")
         # Capped vocabularies: as good on the holdout sets as uncapped, and a smaller, faster model.
@@ -252,16 +261,16 @@ class DisclosureDetector:
         except ValueError:  # too few examples to split: keep the uncalibrated scores
             train, test = [], []
         if len(test) and len(set(y[test])) == 2 and len(set(y[train])) == 2:
-            scores = self._regression().fit(X[train], y[train]).decision_function(X[test])
-            platt = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), y[test])
+            scores = self._regression().fit(X[train], y[train], weight[train]).decision_function(X[test])
+            platt = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), y[test], weight[test])
             self.platt = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
-        self.binary = self._regression().fit(X, y)
+        self.binary = self._regression().fit(X, y, weight)
 
         positives = np.flatnonzero(y)
         names = np.array([intents[i][len(DISCLOSURE_PREFIX):] for i in positives])
         if len(set(names)) >= 2:
             self.categories = LogisticRegression(C=self.C, max_iter=3000, random_state=self.seed).fit(
-                X[positives], names)
+                X[positives], names, weight[positives])
         else:
             self.categories = None
             self._only_category = names[0]
