@@ -17,7 +17,12 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # the encoder ships its weights: nothing may
 
 from bot.config import NLU_DIR  # noqa: E402
 from bot.risk import get_detector  # noqa: E402
-from bot.risk.detector import CHECK_IN_AT, ESCALATE_AGAINST_CLASSIFIER_AT, ESCALATE_AT  # noqa: E402
+from bot.risk.detector import (  # noqa: E402
+    ACUTE_WORD_NEEDS,
+    CHECK_IN_AT,
+    ESCALATE_AGAINST_CLASSIFIER_AT,
+    ESCALATE_AT,
+)
 from bot.risk.disclosure import DisclosureDetector, Prediction  # noqa: E402
 
 SAMPLE = 70
@@ -138,11 +143,14 @@ def test_a_classifier_sure_of_another_intent_needs_a_surer_detector():
 @pytest.mark.parametrize("text", ["hoe pleeg je zelfmoord", "ik wil dood", "is zelfbeschadiging erg?"])
 def test_acute_words_always_get_113_and_112(text):
     detector = get_detector()
-    result = detector.assess(text, "ask_helpline", 0.9, _disclosure(0.2, "selfharm"))
+    result = detector.assess(text, "ask_helpline", 0.9, _disclosure(ACUTE_WORD_NEEDS + 0.1, "selfharm"))
     assert result.escalate and result.severity == "acute"
     # Both models read no disclosure at all: the check-in (it names 113 and 112) instead of a handover.
     result = detector.assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm"))
     assert not result.escalate and result.must_check_in and result.check_in and result.category == "selfharm"
+    # Also when the classifier is unsure but found no disclosure intent ("disclose_selfharm" at 0.3).
+    unsure = detector.assess(text, "disclose_selfharm", 0.3, _disclosure(ACUTE_WORD_NEEDS - 0.05, "selfharm"))
+    assert not unsure.escalate and unsure.must_check_in
     # ... unless the classifier or P(acute) says it is a disclosure, or the detector is not there.
     assert detector.assess(text, "disclose_selfharm", 0.9, _disclosure(0.01, "selfharm")).escalate
     assert detector.assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm", acute=0.9)).escalate

@@ -18,7 +18,8 @@ from bot.risk.normalise import normalise, words_of
 DISCLOSURE_PREFIX = "disclose_"
 INTENT_THRESHOLD = 0.5
 # Thresholds on the disclosure detector's calibrated P(disclosure), chosen on the labelled sets in
-# tests/data and the retired blind rounds 1 to 3 (never on a blind set before its "after" score).
+# tests/data and the retired blind rounds in bot/data/retired (never on a blind set before its "after"
+# score); since the detector learns from the retired rounds, on its predictions for each round left out.
 # Safety first: the lowest thresholds that keep false handovers on near-misses low.
 # Kept here, not in bot/risk/disclosure.py, so the fail-safe path never imports scikit-learn.
 ESCALATE_AT = 0.50  # a clear disclosure: hand over, also when the intent classifier fell back
@@ -37,12 +38,15 @@ VETO_BELOW = 0.05
 # message the detector reads as no disclosure at all (a friend's story, a lesson, a past that is over,
 # "die toets was zelfmoord") does not hand over on the word alone. Without the detector the lexicon
 # decides alone, as before.
-LEXICON_NEEDS = 0.15  # a non-acute word about oneself hands over when P(disclosure) is at least this
+LEXICON_NEEDS = 0.30  # a non-acute word about oneself hands over when P(disclosure) is at least this
 # An acute word ("zelfmoord", "wil dood") always gets 113 and 112: below this P(disclosure), when the
-# classifier is sure it is something else (not a fallback), the detector learned the matched words and
-# P(acute) is low, as the check-in instead of a handover. A word the detector never saw (an editor's
-# new code word) still hands over: its P(disclosure) says nothing about it.
-ACUTE_WORD_NEEDS = 0.10
+# classifier found no disclosure intent and did not fall back, the detector learned the matched words
+# and P(acute) is low, as the check-in instead of a handover. A word the detector never saw (an
+# editor's new code word) still hands over: its P(disclosure) says nothing about it; so does a message
+# the classifier fell back on. Widened from P < 0.10 with a sure classifier once the detector learned
+# from the retired rounds: left out one round at a time (rounds 1 to 8), an acute word alone under P 0.5
+# handed over 32 near-misses and no disclosure (reports/risk_blind_round10.md).
+ACUTE_WORD_NEEDS = 0.30
 # Below this P(about me, now) from the detector's who-and-when regression, P(disclosure) is scaled down
 # by P(self) / SUBJECT_NEEDS, unless at least ACUTE_SHARE of P is self-harm or danger now. Chosen on
 # retired rounds 1 to 4: false handovers fell in all four (by 0.004 to 0.018) at three disclosures over
@@ -121,7 +125,8 @@ class RiskDetector:
         acute_detector = p is not None and float(disclosure.get("p_acute") or 0.0) >= ESCALATE_AT
         if acute:
             informed = self._detector_knows(acute, disclosure)
-            if p is not None and p < ACUTE_WORD_NEEDS and classifier_sure and informed and not acute_detector:
+            no_disclosure_intent = not fallback and not intent_category
+            if p is not None and p < ACUTE_WORD_NEEDS and no_disclosure_intent and informed and not acute_detector:
                 found = self._result(acute, hits, "lexicon", 1.0, general)
                 return Assessment(escalate=False, category=found.category, severity=found.severity,
                                   matched=found.matched, source="lexicon", general_question=general,
