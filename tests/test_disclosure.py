@@ -203,6 +203,13 @@ def test_a_disclosure_intent_the_detector_rejects_outright_is_not_handed_over():
                                      _disclosure(0.01, "abuse")).escalate
 
 
+@pytest.mark.parametrize("intent", ["disclose_selfharm", "disclose_acute_danger"])
+def test_an_acute_disclosure_intent_is_never_vetoed(intent):
+    """Self-harm and danger now: the classifier being right matters more than two models agreeing."""
+    result = get_detector().assess("tot nooit meer", intent, 0.6, _disclosure(0.0, "selfharm"))
+    assert result.escalate and result.severity == "acute"
+
+
 def test_without_the_model_the_lexicon_path_is_unchanged():
     detector = get_detector()
     assert detector.assess("ik wil dood").escalate

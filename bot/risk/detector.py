@@ -33,6 +33,9 @@ ESCALATE_AGAINST_CLASSIFIER_AT = 0.80
 CHECK_IN_AT = 0.70
 # A disclosure intent without any lexicon word, which the detector scores below this, is not handed
 # over: two models that disagree this much is how "mijn begeleider snapt me niet" became abuse.
+# Never for self-harm or danger now: left out one round at a time (rounds 1 to 10), the veto dropped
+# acute disclosures the classifier had right ("🖤🖤🖤 tot nooit meer 🖤🖤🖤", "loop zo naar het spoor");
+# without it acute recall 0.957 -> 0.961 for false handovers 0.118 -> 0.121 (reports/risk_blind_round11.md).
 VETO_BELOW = 0.05
 # With the detector there (Rasa runs), the lexicon is its fail-safe, not its master: a risk word in a
 # message the detector reads as no disclosure at all (a friend's story, a lesson, a past that is over,
@@ -145,7 +148,8 @@ class RiskDetector:
             signals = []
         if signals:
             return self._with_p(self._prefer_intent(self._result(signals, hits, "lexicon", 1.0, general), named), p)
-        if intent_category and not clear and p is not None and p < VETO_BELOW:
+        acute_intent = INTENT_SEVERITY.get(intent_category or "") == "acute"
+        if intent_category and not clear and p is not None and p < VETO_BELOW and not acute_intent:
             intent_category = None
         if intent_category or clear:
             category = named or intent_category
