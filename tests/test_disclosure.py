@@ -337,3 +337,17 @@ def test_the_detector_learns_from_labelled_items(split, detector):
     taught = DisclosureDetector(augment=200).fit([t for t, _ in train], [i for _, i in train], labelled,
                                                  ["disclose_selfharm"] * len(labelled))
     assert taught.predict([hint])[0].p > max(detector.predict([hint])[0].p, 0.5)
+
+
+def test_a_message_the_classifier_cannot_read_hands_over_when_the_detector_reads_danger_now():
+    """Leetspeak the classifier falls back on: the detector's P(acute) decides, not its P alone."""
+    from bot.risk.detector import FALLBACK_ACUTE_AT
+
+    detector = get_detector()
+    danger = _disclosure(0.45, "acute_danger", acute=FALLBACK_ACUTE_AT + 0.1)
+    result = detector.assess("h3lp ik w0rd achtervolgd", "disclose_acute_danger", 0.3, danger, fallback=True)
+    assert result.escalate and result.severity == "acute" and result.category == "acute_danger"
+    # Not when the classifier read it (and found no disclosure), nor when P(acute) is low.
+    assert not detector.assess("h3lp ik w0rd achtervolgd", "greet", 0.9, danger).escalate
+    low = _disclosure(0.45, "acute_danger", acute=FALLBACK_ACUTE_AT - 0.1)
+    assert not detector.assess("h3lp ik w0rd achtervolgd", "disclose_acute_danger", 0.3, low, fallback=True).escalate

@@ -56,6 +56,11 @@ ACUTE_WORD_NEEDS = 0.30
 # them and the holdout, which get the check-in instead; acute recall unchanged (reports/risk_blind_rounds5_6.md).
 SUBJECT_NEEDS = 0.2
 ACUTE_SHARE = 0.5
+# The classifier fell back (it cannot read the message: leetspeak, a typo, a new word) and the detector
+# gives self-harm or danger now at least this P(acute): hand over. Left out one round at a time (rounds
+# 1 to 10): acute recall 0.961 -> 0.963, false handovers 0.121 -> 0.122; it also catches the holdout's
+# "h3lp ik w0rd achtervolgd" (P 0.49). See reports/risk_blind_round12.md.
+FALLBACK_ACUTE_AT = 0.30
 # Severity when only the NLU intent says "disclosure".
 INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
 
@@ -164,6 +169,12 @@ class RiskDetector:
                 general_question=general,
                 disclosure_p=p,
             )
+        p_acute = float(disclosure.get("p_acute") or 0.0) if disclosure else 0.0
+        if fallback and p is not None and p_acute >= FALLBACK_ACUTE_AT:
+            category = detector_category if INTENT_SEVERITY.get(detector_category or "") == "acute" else "selfharm"
+            return Assessment(escalate=True, category=category, severity="acute", matched=[h.label for h in hits],
+                              source="detector", confidence=round(p_acute, 3), general_question=general,
+                              disclosure_p=p)
         # Unsure, or a clear disclosure that reads as someone else's: "Gaat dit over jou?"
         was_clear = someone_else and float(disclosure["p"]) >= ESCALATE_AT
         return Assessment(escalate=False, matched=[h.label for h in hits], disclosure_p=p,
