@@ -2,9 +2,10 @@
 
 Trained with the model on the same NLU data (disclose_* against everything else) and on the
 retired blind rounds (bot/data/retired/, read by bot/risk/rounds.py), and stored in it, like the
-TF-IDF blend. Each message gets `disclosure` = {"p", "p_acute", "category",
-"context_used"}, read together with the young person's previous texts that the channel puts in
-the metadata (`context`, oldest first). The risk component, after it, makes the decision.
+TF-IDF blend. Each message gets `disclosure` = {"p", "p_acute", "category", "context_used",
+"unknown", "p_self"} (see Prediction in bot/risk/disclosure.py), read together with the young
+person's previous texts that the channel puts in the metadata (`context`, oldest first). The risk
+component, after it, makes the decision.
 """
 from __future__ import annotations
 

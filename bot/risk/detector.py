@@ -116,6 +116,7 @@ class RiskDetector:
             if intent_category not in CATEGORIES:
                 intent_category = None
         p = float(disclosure["p"]) if disclosure else None
+        p_acute = float(disclosure.get("p_acute") or 0.0) if disclosure else 0.0
         someone_else = p is not None and self._about_someone_else(disclosure)
         if someone_else:  # a friend's story told with every harm word: the detector's P counts for less
             p = p * float(disclosure["p_self"]) / SUBJECT_NEEDS
@@ -130,7 +131,7 @@ class RiskDetector:
             detector_category if clear and detector_category else intent_category)
 
         acute = [h for h in hits if h.entry.severity == "acute"]
-        acute_detector = p is not None and float(disclosure.get("p_acute") or 0.0) >= ESCALATE_AT
+        acute_detector = p is not None and p_acute >= ESCALATE_AT
         if acute:
             informed = self._detector_knows(acute, disclosure)
             no_disclosure_intent = not fallback and not intent_category
@@ -169,7 +170,6 @@ class RiskDetector:
                 general_question=general,
                 disclosure_p=p,
             )
-        p_acute = float(disclosure.get("p_acute") or 0.0) if disclosure else 0.0
         if fallback and p is not None and p_acute >= FALLBACK_ACUTE_AT:
             category = detector_category if INTENT_SEVERITY.get(detector_category or "") == "acute" else "selfharm"
             return Assessment(escalate=True, category=category, severity="acute", matched=[h.label for h in hits],

@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Tuple
 import yaml
 
 from bot.config import RETIRED_DIR
+from bot.risk.detector import DISCLOSURE_PREFIX
 
-DISCLOSURE_PREFIX = "disclose_"
 # The detector's label for a retired near-miss: not a disclosure, and no NLU intent of its own.
 NEAR_MISS_LABEL = "retired_near_miss"
 
