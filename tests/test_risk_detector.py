@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.risk import get_detector
-from bot.risk.normalise import normalise, skeleton
+from bot.risk.normalise import normalise, skeleton, uncensor, uncensor_word
 
 DETECTOR = get_detector()
 
@@ -39,6 +39,10 @@ def test_every_category_is_detected(text, category):
     ("split by spaces", "ik denk aan z e l f m o o r d"),
     ("split by dots", "ik denk aan z.e.l.f.m.o.o.r.d"),
     ("split by dashes", "ik denk aan s-u-i-c-i-d-e"),
+    ("censored", "ik denk aan z*lfm*rd"),
+    ("censored short word", "ik wil d**d"),
+    ("censored with leetspeak", "ik wil me sn*jd3n"),
+    ("censored english", "thinking about s#icide"),
     ("typo", "ik denk aan zelfmord"),
     ("english", "i want to kill myself"),
     ("emoji as word", "ik wil 💀"),
@@ -123,3 +127,28 @@ def test_normalise_undoes_tricks_but_keeps_phone_numbers():
     assert normalise("bel 0800-0113 of 112") == "bel 0800-0113 of 112"
     assert normalise("he\u200blp") == "help"
     assert skeleton("dooooood") == skeleton("dood")
+
+
+def test_uncensor_reads_a_risk_word_first():
+    words = {"dood", "zelfmoord", "nudes", "leven"}
+    assert uncensor("ik wil z*lfm*rd plegen", words) == "ik wil zelfmoord plegen"
+    assert uncensor("Ik wil D**D", words) == "Ik wil dood"  # "deed" and "daad" fit too: the risk word wins
+    assert uncensor("hij heeft mn n#des", words) == "hij heeft mn nudes"
+    assert uncensor_word("s*icide") == "suicide"  # the one frequent word that fits
+
+
+@pytest.mark.parametrize("text", ["f*** dit", "k*t school", "5*3=15", "ik ben #1", "#jesuis", "**", "w*l"])
+def test_uncensor_leaves_what_it_cannot_read_alone(text):
+    # Too little shows, no letters, no stars between letters, or more than one word fits.
+    assert uncensor(text, {"dood", "wel"}) == text
+
+
+def test_the_pipeline_reads_a_censored_word_as_the_risk_word():
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.normaliser import TextNormaliser
+
+    messages = [Message(data={TEXT: "ik wil z*lfm*rd\u200b plegen"}), Message(data={TEXT: "/start"})]
+    TextNormaliser().process(messages)
+    assert [m.get(TEXT) for m in messages] == ["ik wil zelfmoord plegen", "/start"]

@@ -1,8 +1,10 @@
 """Removes invisible characters (zero-width spaces, joiners, byte-order marks, control codes)
-from a message before tokenisation, so 'lover\u200bboy' reaches the classifier as 'loverboy'."""
+from a message before tokenisation, so 'lover\u200bboy' reaches the classifier as 'loverboy', and
+writes censored words out ('z*lfm*rd' -> 'zelfmoord', the risk lexicon's words first), so the
+classifier, the disclosure detector and the risk component all read the word that was meant."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, FrozenSet, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -12,7 +14,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.risk.normalise import clean_text
+from bot.risk.normalise import clean_text, uncensor
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -30,5 +32,11 @@ class TextNormaliser(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if text and not text.startswith("/"):
-                message.set(TEXT, clean_text(text))
+                message.set(TEXT, uncensor(clean_text(text), _risk_words()))
         return messages
+
+
+def _risk_words() -> FrozenSet[str]:
+    from bot.risk.detector import get_detector  # the live lexicon, rebuilt when an editor changes it
+
+    return get_detector().lexicon.censor_words

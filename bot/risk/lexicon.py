@@ -16,7 +16,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from bot.categories import CATEGORIES, SEVERITIES  # noqa: F401  (re-exported)
-from bot.risk.normalise import normalise, skeleton
+from bot.risk.normalise import normalise, skeleton, uncensor
 
 FUZZY_MIN_LENGTH = 6
 FUZZY_SCORE = 84
@@ -56,6 +56,10 @@ class Lexicon:
     def __init__(self, data: Dict) -> None:
         self.nlp = dutch_nlp()
         self.emoji: Dict[str, str] = {str(k): str(v) for k, v in (data.get("emoji") or {}).items()}
+        # The lexicon's own words, which a censored word ("z*lfm*rd") is read as first.
+        self.censor_words: FrozenSet[str] = frozenset(
+            word for raw in data.get("entries") or [] for text in ([raw["term"]] if "term" in raw else raw["all"])
+            for word in normalise(str(text)).split() if word.isalpha())
         # Slang and spelling variants written out ("nie" -> "niet", "kben" -> "ik ben").
         self.spelling: Dict[str, str] = {normalise(str(k)): normalise(str(v))
                                          for k, v in (data.get("spelling") or {}).items()}
@@ -110,7 +114,7 @@ class Lexicon:
 
     def _analyse(self, text: str) -> List[Tuple[str, str]]:
         """(lemma key, surface key) per token of a text, after normalising and respelling."""
-        doc = self.nlp(self._respell(normalise(text, self.emoji)))
+        doc = self.nlp(self._respell(normalise(uncensor(text, self.censor_words), self.emoji)))
         return [(skeleton(t.lemma_ or t.lower_), skeleton(t.lower_)) for t in doc if not t.is_punct and not t.is_space]
 
     def keys_of(self, text: str) -> List[str]:

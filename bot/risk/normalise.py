@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Dict, List
+from functools import lru_cache
+from typing import Collection, Dict, List, Optional
 
 # Digits and symbols used as letters; only applied inside words that also contain letters,
 # so phone numbers like 112 and 0800-0113 stay as they are.
@@ -20,6 +21,12 @@ _SEPARATORS = re.compile(r"[ .\-_*·]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _APOSTROPHE_S = re.compile(r"(\w)['’`´]s\b")
 _SPACES = re.compile(r"\s+")
+# A censored word: letters with stars or hashes standing for some of them ("z*lfm*rd", "d**d", "n#des").
+# At least two letters must show, and they must be at least a third of the word: "f***" stays as it is.
+_CENSORED = re.compile(r"(?<![\w*#])(?=[\w*#]*[^\W\d_])\w*(?:[*#]+\w*)+(?![\w*#])")
+_CENSOR_RUN = re.compile(r"[*#]+")
+CENSOR_MAX_EXTRA = 2  # a star may hide up to two letters more than it shows ("zelfm*rd")
+FREQUENT_WORDS = 60000
 
 
 def strip_invisible(text: str) -> str:
@@ -67,6 +74,55 @@ def normalise(text: str, emoji_words: Dict[str, str] | None = None) -> str:
     text = _SPLIT_LETTERS.sub(lambda m: _SEPARATORS.sub("", m.group(0)), text)
     text = _REPEATS.sub(r"\1\1", text)
     return _SPACES.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=1)
+def _frequent_words() -> Dict[str, List[str]]:
+    """Dutch, then English, words by frequency (wordfreq ships its lists), grouped by length."""
+    from wordfreq import top_n_list
+
+    by_length: Dict[str, List[str]] = {}
+    for word in dict.fromkeys(top_n_list("nl", FREQUENT_WORDS) + top_n_list("en", FREQUENT_WORDS // 2)):
+        if word.isalpha():
+            by_length.setdefault(str(len(word)), []).append(word)
+    return by_length
+
+
+def _censor_pattern(word: str, exact: bool) -> re.Pattern:
+    """'z*lfm*rd' -> ^z[a-z]{1,3}lfm[a-z]{1,3}rd$ (exact: each star is one letter)."""
+    def hidden(run: re.Match) -> str:
+        n = len(run.group(0))
+        return f"[^\\W\\d_]{{{n}}}" if exact else f"[^\\W\\d_]{{{n},{n + CENSOR_MAX_EXTRA}}}"
+
+    parts = _CENSOR_RUN.split(word)
+    runs = list(_CENSOR_RUN.finditer(word))
+    body = re.escape(parts[0]) + "".join(hidden(r) + re.escape(p) for r, p in zip(runs, parts[1:], strict=True))
+    return re.compile(f"^{body}$")
+
+
+def uncensor_word(word: str, preferred: Collection[str] = ()) -> Optional[str]:
+    """The word a censored word stands for: a `preferred` word (the risk lexicon's: a young person
+    hides the words that matter most) if one fits, else the one Dutch or English word with exactly
+    as many letters as stars. None when nothing or more than one fits, or too little of it shows."""
+    word = word.lower().translate(_LEET)
+    letters = sum(ch.isalpha() for ch in word)
+    if letters < 2 or letters * 3 < len(word):
+        return None
+    loose = _censor_pattern(word, exact=False)
+    found = sorted((w for w in preferred if len(w) >= 4 and loose.match(w)), key=lambda w: (len(w) != len(word), w))
+    if found:
+        return found[0]
+    exact = _censor_pattern(word, exact=True)
+    fits = [w for w in _frequent_words().get(str(len(word)), []) if exact.match(w)]
+    return fits[0] if len(fits) == 1 else None
+
+
+def uncensor(text: str, preferred: Collection[str] = ()) -> str:
+    """Censored words written out: "ik wil z*lfm*rd plegen" -> "ik wil zelfmoord plegen". Without
+    this, the lexicon, the classifier and the detector all see two unknown halves of a word."""
+    if "*" not in text and "#" not in text:
+        return text
+    return _CENSORED.sub(lambda m: uncensor_word(m.group(0), preferred) or m.group(0), text)
 
 
 def skeleton(word: str) -> str:
