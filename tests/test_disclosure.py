@@ -170,6 +170,13 @@ def test_the_detector_counts_the_words_it_never_saw(detector):
     assert len({"paarse", "pinguin", "zwartbes"} & set(detector.assess("code paarse pinguin zwartbes").unknown)) >= 2
 
 
+def test_a_long_run_of_one_letter_reads_as_the_word_the_detector_knows(detector):
+    # The normaliser leaves two letters of a run ("weggggg" -> "wegg"); the detector knows "weg".
+    assert "weg" in detector.words.vocabulary_ and "wegg" not in detector.words.vocabulary_
+    assert detector.assess("ik ben weggggg").unknown == []
+    assert detector.assess("ik ben weggggg").p == pytest.approx(detector.assess("ik ben weg").p)
+
+
 def test_a_risk_word_the_detector_reads_as_no_disclosure_does_not_hand_over():
     detector = get_detector()
     text = "ik werd vorig jaar afgeperst met een foto maar dat is opgelost"

@@ -29,9 +29,9 @@ def make(storage, **config):
                                        storage, Resource("tfidf"), ExecutionContext(None))
 
 
-def trained(storage, **config):
+def trained(storage, examples=EXAMPLES, **config):
     component = make(storage, **config)
-    data = TrainingData([Message.build(text, intent) for intent, texts in EXAMPLES.items() for text in texts])
+    data = TrainingData([Message.build(text, intent) for intent, texts in examples.items() for text in texts])
     component.train(data)
     return TfidfBlendClassifier.load({**component.config}, storage, Resource("tfidf"), ExecutionContext(None))
 
@@ -50,6 +50,16 @@ def test_a_trained_model_survives_persisting_and_classifies_new_wording(storage)
     assert [m.get(INTENT)["name"] for m in messages] == ["ask_law", "greet"]
     ranking = messages[0].get(INTENT_RANKING_KEY)
     assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+
+
+def test_one_vs_rest_trains_one_regression_per_intent_and_ranks_by_shares(storage):
+    examples = {**EXAMPLES, "thank": ["dankje", "bedankt", "thanks sam", "dank je wel", "merci", "top, dank"]}
+    component = trained(storage, examples, weight=1.0, one_vs_rest=True)
+    assert len(component.model.named_steps["classifier"].estimators_) == len(examples)
+    messages = component.process([Message.build("is dat strafbaar volgens de wet")])
+    ranking = messages[0].get(INTENT_RANKING_KEY)
+    assert ranking[0]["name"] == "ask_law"
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("weight, winner", [(0.75, "b"), (0.25, "a")])

@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Text
 
 import joblib
 import numpy as np
+from joblib import parallel_backend
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -31,6 +32,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from bot.nlu.code_fingerprint import code_fingerprint
@@ -38,6 +40,8 @@ from bot.nlu.code_fingerprint import code_fingerprint
 logger = logging.getLogger(__name__)
 MODEL_FILE = "tfidf_intent_model.joblib"
 UNREAD_SCALE = 0.2  # see reads_no_word
+# liblinear releases the GIL, so the one-vs-rest fits run in two threads: no processes, no copies.
+FIT_THREADS = 2
 
 
 class SentenceVectors(BaseEstimator, TransformerMixin):
@@ -70,6 +74,14 @@ def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
     if float(config.get("use_weight") or 0.0) > 0:
         parts.append(("meaning", SentenceVectors(float(config["use_weight"]))))
     features = FeatureUnion(parts)
+    if config.get("one_vs_rest"):
+        # One binary regression per intent (liblinear), fitted on both cores; predict_proba scales the
+        # intents' sigmoids to sum to one. Against one multinomial regression (lbfgs) on 3 folds of the
+        # NLU data: macro-F1 0.909 -> 0.913, accuracy 0.898 -> 0.905, a fit of 60 s -> 25 s, and the
+        # same share of fallbacks (4.2% -> 4.5%). See reports/disclosure_detector.md §4f.
+        binary = LogisticRegression(C=config["C"], solver="liblinear", class_weight="balanced",
+                                    random_state=config["random_seed"])
+        return Pipeline([("features", features), ("classifier", OneVsRestClassifier(binary, n_jobs=FIT_THREADS))])
     classifier = LogisticRegression(C=config["C"], max_iter=3000, class_weight="balanced",
                                     random_state=config["random_seed"])
     return Pipeline([("features", features), ("classifier", classifier)])
@@ -95,6 +107,7 @@ class TfidfBlendClassifier(GraphComponent):
             "char_ngrams": [2, 5],
             "word_ngrams": [1, 2],
             "min_df": 2,
+            "one_vs_rest": False,    # True: one liblinear regression per intent (config.yml)
             "random_seed": 42,
             "ranking_length": 10,
         }
@@ -118,7 +131,8 @@ class TfidfBlendClassifier(GraphComponent):
             logger.warning("Fewer than two intents with text examples: the TF-IDF classifier is not trained.")
             return self._resource
         texts, intents = zip(*examples, strict=True)
-        self.model = build_pipeline(self.config).fit(list(texts), list(intents))
+        with parallel_backend("threading", n_jobs=FIT_THREADS):
+            self.model = build_pipeline(self.config).fit(list(texts), list(intents))
         for _, vectorizer in self.model.named_steps["features"].transformer_list:
             if isinstance(vectorizer, TfidfVectorizer):
                 vectorizer.stop_words_ = None  # only used for introspection; large when pickled
