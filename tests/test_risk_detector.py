@@ -149,6 +149,8 @@ def test_the_pipeline_reads_a_censored_word_as_the_risk_word():
 
     from bot.nlu.normaliser import TextNormaliser
 
-    messages = [Message(data={TEXT: "ik wil z*lfm*rd\u200b plegen"}), Message(data={TEXT: "/start"})]
+    messages = [Message(data={TEXT: "ik wil z*lfm*rd\u200b plegen"}), Message(data={TEXT: "/start"}),
+                Message(data={TEXT: "ik ben weggggg, HEEEELP, hij wil 1000 euro"})]
     TextNormaliser().process(messages)
-    assert [m.get(TEXT) for m in messages] == ["ik wil zelfmoord plegen", "/start"]
+    assert [m.get(TEXT) for m in messages] == ["ik wil zelfmoord plegen", "/start",
+                                               "ik ben wegg, HEELP, hij wil 1000 euro"]

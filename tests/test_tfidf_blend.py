@@ -52,6 +52,12 @@ def test_a_trained_model_survives_persisting_and_classifies_new_wording(storage)
     assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
 
 
+def test_an_unknown_word_with_a_doubled_letter_reads_as_the_known_word(storage):
+    component = trained(storage, weight=1.0)
+    doubled, plain = component.process([Message.build("is dat strafbaarr"), Message.build("is dat strafbaar")])
+    assert doubled.get(INTENT_RANKING_KEY) == plain.get(INTENT_RANKING_KEY)
+
+
 def test_one_vs_rest_trains_one_regression_per_intent_and_ranks_by_shares(storage):
     examples = {**EXAMPLES, "thank": ["dankje", "bedankt", "thanks sam", "dank je wel", "merci", "top, dank"]}
     component = trained(storage, examples, weight=1.0, one_vs_rest=True)

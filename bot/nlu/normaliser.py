@@ -1,7 +1,8 @@
 """Removes invisible characters (zero-width spaces, joiners, byte-order marks, control codes)
 from a message before tokenisation, so 'lover\u200bboy' reaches the classifier as 'loverboy', and
 writes censored words out ('z*lfm*rd' -> 'zelfmoord', the risk lexicon's words first), so the
-classifier, the disclosure detector and the risk component all read the word that was meant."""
+classifier, the disclosure detector and the risk component all read the word that was meant. Runs of
+one letter are cut to two ('weggggg' -> 'wegg'), as the lexicon and the detector read them."""
 from __future__ import annotations
 
 from typing import Any, Dict, FrozenSet, List, Text
@@ -14,7 +15,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.risk.normalise import clean_text, uncensor
+from bot.risk.normalise import clean_text, shorten_letter_runs, uncensor
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -32,7 +33,7 @@ class TextNormaliser(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if text and not text.startswith("/"):
-                message.set(TEXT, uncensor(clean_text(text), _risk_words()))
+                message.set(TEXT, shorten_letter_runs(uncensor(clean_text(text), _risk_words())))
         return messages
 
 

@@ -36,6 +36,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from bot.nlu.code_fingerprint import code_fingerprint
+from bot.risk.normalise import known_spelling
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "tfidf_intent_model.joblib"
@@ -181,7 +182,8 @@ class TfidfBlendClassifier(GraphComponent):
         todo = [m for m in messages if not _is_command(m.get(TEXT))]
         if not todo:
             return messages
-        probabilities = self.model.predict_proba([m.get(TEXT) for m in todo])
+        words = dict(self.model.named_steps["features"].transformer_list)["words"].vocabulary_
+        probabilities = self.model.predict_proba([known_spelling(m.get(TEXT).lower(), words) for m in todo])
         for message, row in zip(todo, probabilities, strict=True):
             if self.reads_no_word(message.get(TEXT)):
                 row = row * UNREAD_SCALE

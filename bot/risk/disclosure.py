@@ -32,7 +32,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from bot.risk.normalise import clean_text, normalise, words_of
+from bot.risk.normalise import clean_text, known_spelling, normalise, words_of
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,6 @@ CONTEXT_TURNS = 2
 # A long chatty message is also read in windows of two clauses: a disclosure in the middle of a
 # story about school and football is otherwise averaged away by both feature sets.
 LONG_MESSAGE_WORDS = 20
-_WORD = re.compile(r"\w+")
-_DOUBLE = re.compile(r"([a-z])\1")
 _CLAUSE = re.compile(r"[.!?;,\n]+|\s(?=(?:trouwens|maar|en toen|btw)\s)")
 # Answers that say "this is about me". Read after a topic question ("wat moet je doen als iemand je
 # naaktfoto doorstuurt" / "ja, bij mij") they make a disclosure; after chat they do not. The NLU data
@@ -305,19 +303,8 @@ class DisclosureDetector:
         return tuple(prepare(t, self.emoji) for t in turns)
 
     def _respell(self, prepared: str) -> str:
-        """A word the detector never saw, with a letter doubled that a word it knows has once (the
-        normaliser leaves two of a long run: "weggggg" -> "wegg"), is read as that word ("weg")."""
-        vocabulary = self.words.vocabulary_ if self.words is not None else {}
-
-        def known(match: re.Match) -> str:
-            word = match.group(0)
-            if word in vocabulary or not _DOUBLE.search(word):
-                return word
-            single = _DOUBLE.sub(r"\1", word)
-            candidates = [word[:m.start()] + word[m.start() + 1:] for m in _DOUBLE.finditer(word)] + [single]
-            return next((c for c in candidates if c in vocabulary), word)
-
-        return _WORD.sub(known, prepared) if vocabulary else prepared
+        """An unknown word with a doubled letter as the word the detector knows ("wegg" -> "weg")."""
+        return known_spelling(prepared, self.words.vocabulary_) if self.words is not None else prepared
 
     def predict(self, texts: Sequence[str]) -> List[Prediction]:
         """Each text on its own."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Collection, Dict, List, Optional
+from typing import Collection, Container, Dict, List, Optional
 
 # Digits and symbols used as letters; only applied inside words that also contain letters,
 # so phone numbers like 112 and 0800-0113 stay as they are.
@@ -19,6 +19,7 @@ _LEET_WORD = re.compile(r"(?=\S*[a-z])(?=\S*[0-9@$€!|])[a-z0-9@$€!|]+")
 _SPLIT_LETTERS = re.compile(r"(?<![a-z])(?:[a-z][ .\-_*·]){2,}[a-z](?![a-z])")
 _SEPARATORS = re.compile(r"[ .\-_*·]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+_LETTER_RUNS = re.compile(r"([^\W\d_])\1{2,}", re.IGNORECASE)
 _APOSTROPHE_S = re.compile(r"(\w)['’`´]s\b")
 _SPACES = re.compile(r"\s+")
 # A censored word: letters with stars or hashes standing for some of them ("z*lfm*rd", "d**d", "n#des").
@@ -41,6 +42,29 @@ def strip_invisible(text: str) -> str:
 def clean_text(text: str) -> str:
     """Plain text for the classifier: NFKC, no control or invisible characters, single spaces."""
     return " ".join(strip_invisible(unicodedata.normalize("NFKC", text)).split())
+
+
+def shorten_letter_runs(text: str) -> str:
+    """Runs of three or more of one letter cut to two, as the lexicon and the detector read them:
+    "weggggg" -> "wegg", "HEEEELP" -> "HEELP". Digits stay: "1000 euro" is an amount."""
+    return _LETTER_RUNS.sub(r"\1\1", text)
+
+
+_WORD = re.compile(r"\w+")
+_DOUBLE = re.compile(r"([a-z])\1")
+
+
+def known_spelling(text: str, vocabulary: Container[str]) -> str:
+    """A word a model never saw, with a letter doubled that a word it knows has once, read as that
+    word: the runs cut to two above leave "wegg" for "weggggg", and a model knows "weg"."""
+    def known(match: re.Match) -> str:
+        word = match.group(0)
+        if word in vocabulary or not _DOUBLE.search(word):
+            return word
+        candidates = [word[:m.start()] + word[m.start() + 1:] for m in _DOUBLE.finditer(word)]
+        return next((c for c in candidates + [_DOUBLE.sub(r"\1", word)] if c in vocabulary), word)
+
+    return _WORD.sub(known, text)
 
 
 def strip_accents(text: str) -> str:
