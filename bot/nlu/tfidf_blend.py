@@ -15,7 +15,6 @@ risk component read it.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
@@ -36,7 +35,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from bot.nlu.code_fingerprint import code_fingerprint
-from bot.risk.normalise import known_spelling
+from bot.risk.normalise import known_spelling, words_of
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "tfidf_intent_model.joblib"
@@ -156,9 +155,13 @@ class TfidfBlendClassifier(GraphComponent):
         """Words, none of which the regression ever saw ("qwpoeiruty zxmvn"): its probabilities are
         then a guess from letters and the sentence vector, so they are scaled down below the
         FallbackClassifier's threshold. Emoji and "???" have no words and are left alone."""
-        words = re.findall(r"\w+", str(text or "").lower())
-        vocabulary = dict(self.model.named_steps["features"].transformer_list)["words"].vocabulary_
-        return bool(words) and not any(word in vocabulary for word in words)
+        words = words_of(str(text or ""))
+        return bool(words) and not any(word in self.word_vocabulary for word in words)
+
+    @property
+    def word_vocabulary(self) -> Dict[Text, int]:
+        """The words the regression was trained on (its word n-gram vocabulary)."""
+        return dict(self.model.named_steps["features"].transformer_list)["words"].vocabulary_
 
     def blend(self, diet_ranking: List[Dict[Text, Any]], probabilities: np.ndarray) -> List[Dict[Text, Any]]:
         weight = float(self.config["weight"])
@@ -182,8 +185,8 @@ class TfidfBlendClassifier(GraphComponent):
         todo = [m for m in messages if not _is_command(m.get(TEXT))]
         if not todo:
             return messages
-        words = dict(self.model.named_steps["features"].transformer_list)["words"].vocabulary_
-        probabilities = self.model.predict_proba([known_spelling(m.get(TEXT).lower(), words) for m in todo])
+        vocabulary = self.word_vocabulary
+        probabilities = self.model.predict_proba([known_spelling(m.get(TEXT).lower(), vocabulary) for m in todo])
         for message, row in zip(todo, probabilities, strict=True):
             if self.reads_no_word(message.get(TEXT)):
                 row = row * UNREAD_SCALE
