@@ -233,8 +233,9 @@ def test_vergeet_erases_the_conversation_after_confirmation(telegram, start_brid
 
     conversation_id = sent.pseudonyms.conversation_id("telegram", str(chat))
     db = sqlite3.connect(sam_servers.settings.db_path)
-    assert ("utter_forget_done", None) in db.execute(
-        "SELECT response, conversation_id FROM outbox WHERE status = 'sent'").fetchall()
+    # The sender marks the row sent after Telegram answers, a moment after the fake has the text.
+    assert telegram.wait_for(lambda: ("utter_forget_done", None) in db.execute(
+        "SELECT response, conversation_id FROM outbox WHERE status = 'sent'").fetchall(), 10)
     assert db.execute("SELECT COUNT(*) FROM conversations WHERE id = ?", [conversation_id]).fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM inbox WHERE conversation_id = ? OR text IS NOT NULL AND status = 'done'",
                       [conversation_id]).fetchone()[0] == 0
