@@ -107,6 +107,8 @@ def test_the_model_pickles_without_its_encoder(detector):
 
 
 # --- the decision in bot/risk/detector.py --------------------------------------------------------
+# Tests of one rule pass decide=False: the fitted decision (bot/risk/decision.py, tested in
+# tests/test_risk_decision.py) weighs the rules' verdict with the other signals after them.
 
 def _disclosure(p, category, acute=0.0):
     return Prediction(p, acute, category).as_dict()
@@ -135,9 +137,9 @@ def test_a_confident_classifier_still_names_the_category():
 def test_a_classifier_sure_of_another_intent_needs_a_surer_detector():
     detector = get_detector()
     assert not detector.assess("ik ga dit weekend naar mijn vader", "disclose_runaway", 0.05,
-                               _disclosure(0.75, "runaway")).escalate
+                               _disclosure(0.75, "runaway"), decide=False).escalate
     assert detector.assess("ik ga dit weekend naar mijn vader en kom nooit meer terug", "disclose_runaway", 0.05,
-                           _disclosure(0.9, "runaway")).escalate
+                           _disclosure(0.9, "runaway"), decide=False).escalate
 
 
 @pytest.mark.parametrize("text", ["hoe pleeg je zelfmoord", "ik wil dood", "is zelfbeschadiging erg?"])
@@ -181,27 +183,28 @@ def test_a_risk_word_the_detector_reads_as_no_disclosure_does_not_hand_over():
     detector = get_detector()
     text = "ik werd vorig jaar afgeperst met een foto maar dat is opgelost"
     assert detector.assess(text).escalate  # the lexicon alone (Rasa down): handed over, as always
-    assert not detector.assess(text, "tell_safe_step", 0.8, _disclosure(0.05, "sextortion")).escalate
-    assert detector.assess(text, "tell_safe_step", 0.8, _disclosure(0.4, "sextortion")).escalate
+    assert not detector.assess(text, "tell_safe_step", 0.8, _disclosure(0.05, "sextortion"), decide=False).escalate
+    assert detector.assess(text, "tell_safe_step", 0.8, _disclosure(0.4, "sextortion"), decide=False).escalate
 
 
 def test_a_how_to_question_stays_a_question():
     detector = get_detector()
     question = "wat moet je doen als iemand je naaktfoto's doorstuurt?"
-    result = detector.assess(question, "disclose_image_shared", 0.6, _disclosure(0.9, "image_shared"))
+    result = detector.assess(question, "disclose_image_shared", 0.6, _disclosure(0.9, "image_shared"), decide=False)
     assert not result.escalate and result.general_question
     happening = detector.assess("wat moet ik doen, hij stuurt nu mijn naaktfoto's door?", "disclose_image_shared",
-                                0.4, _disclosure(0.9, "image_shared"), fallback=True)
+                                0.4, _disclosure(0.9, "image_shared"), fallback=True, decide=False)
     assert happening.escalate
 
 
 def test_unsure_asks_a_check_in_question():
     # The classifier is sure it is something else; the detector is between unsure and clear.
     unsure = (CHECK_IN_AT + ESCALATE_AGAINST_CLASSIFIER_AT) / 2
-    result = get_detector().assess("het gebeurde gisteren weer", "feeling_bad", 0.6, _disclosure(unsure, "abuse"))
+    result = get_detector().assess("het gebeurde gisteren weer", "feeling_bad", 0.6, _disclosure(unsure, "abuse"),
+                                   decide=False)
     assert not result.escalate and result.check_in
     below = get_detector().assess("het gebeurde gisteren weer", "feeling_bad", 0.6,
-                                  _disclosure(CHECK_IN_AT - 0.05, "abuse"))
+                                  _disclosure(CHECK_IN_AT - 0.05, "abuse"), decide=False)
     assert not below.escalate and not below.check_in
 
 
@@ -213,8 +216,11 @@ def test_a_disclosure_intent_the_detector_rejects_outright_is_not_handed_over():
 @pytest.mark.parametrize("intent", ["disclose_selfharm", "disclose_acute_danger"])
 def test_an_acute_disclosure_intent_is_never_vetoed(intent):
     """Self-harm and danger now: the classifier being right matters more than two models agreeing."""
-    result = get_detector().assess("tot nooit meer", intent, 0.6, _disclosure(0.0, "selfharm"))
+    result = get_detector().assess("tot nooit meer", intent, 0.6, _disclosure(0.0, "selfharm"), decide=False)
     assert result.escalate and result.severity == "acute"
+    # The fitted decision may turn the handover down; the check-in still names 113 and 112.
+    decided = get_detector().assess("tot nooit meer", intent, 0.6, _disclosure(0.0, "selfharm"))
+    assert decided.escalate or decided.must_check_in
 
 
 def test_without_the_model_the_lexicon_path_is_unchanged():
@@ -272,15 +278,15 @@ def test_someone_elses_harm_counts_for_less_but_self_harm_never_does():
     detector = get_detector()
     text = "mijn beste vriend wordt afgeperst, ze willen 200 euro. hoe kan ik hem helpen"
     friend = {**_disclosure(0.9, "sextortion"), "p_self": SUBJECT_NEEDS / 20}
-    result = detector.assess(text, "ask_sextortion", 0.4, friend, fallback=True)
+    result = detector.assess(text, "ask_sextortion", 0.4, friend, fallback=True, decide=False)
     assert not result.escalate and result.check_in  # "Gaat dit over jou?" instead of a handover
     assert result.disclosure_p < ESCALATE_AT
     mine = {**_disclosure(0.9, "sextortion"), "p_self": 0.9}
-    assert detector.assess(text, "ask_sextortion", 0.4, mine, fallback=True).escalate
+    assert detector.assess(text, "ask_sextortion", 0.4, mine, fallback=True, decide=False).escalate
     # Self-harm and danger now keep their full weight, whoever the regression thinks it is about.
     acute = {**_disclosure(0.9, "selfharm", acute=0.85), "p_self": SUBJECT_NEEDS / 4}
     assert detector.assess("zij zegt dat het voor haar niet meer hoeft", "ask_helpline", 0.4, acute,
-                           fallback=True).escalate
+                           fallback=True, decide=False).escalate
 
 
 def test_a_change_in_the_detector_code_retrains_the_component(monkeypatch):
@@ -352,9 +358,11 @@ def test_a_message_the_classifier_cannot_read_hands_over_when_the_detector_reads
 
     detector = get_detector()
     danger = _disclosure(0.45, "acute_danger", acute=FALLBACK_ACUTE_AT + 0.1)
-    result = detector.assess("h3lp ik w0rd achtervolgd", "disclose_acute_danger", 0.3, danger, fallback=True)
+    result = detector.assess("h3lp ik w0rd achtervolgd", "disclose_acute_danger", 0.3, danger, fallback=True,
+                             decide=False)
     assert result.escalate and result.severity == "acute" and result.category == "acute_danger"
     # Not when the classifier read it (and found no disclosure), nor when P(acute) is low.
-    assert not detector.assess("h3lp ik w0rd achtervolgd", "greet", 0.9, danger).escalate
+    assert not detector.assess("h3lp ik w0rd achtervolgd", "greet", 0.9, danger, decide=False).escalate
     low = _disclosure(0.45, "acute_danger", acute=FALLBACK_ACUTE_AT - 0.1)
-    assert not detector.assess("h3lp ik w0rd achtervolgd", "disclose_acute_danger", 0.3, low, fallback=True).escalate
+    assert not detector.assess("h3lp ik w0rd achtervolgd", "disclose_acute_danger", 0.3, low, fallback=True,
+                               decide=False).escalate

@@ -8,7 +8,7 @@ The assessment is added to the parse data as `risk` for action_handover.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -24,23 +24,22 @@ from bot.risk.detector import DISCLOSURE_PREFIX, get_detector
 RISK_KEY = "risk"
 
 
-def _classifier_top(message: Message) -> Dict[str, Any]:
-    """The classifier's own best intent, looking past the FallbackClassifier's override."""
-    for candidate in message.get(INTENT_RANKING_KEY) or []:
-        if candidate.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME:
-            return candidate
-    return message.get(INTENT) or {}
-
-
-def _disclosure_signal(message: Message) -> Dict[str, Any]:
-    """The most likely disclosure intent, with the probability mass of all disclosure intents:
-    a message the classifier splits between two kinds of disclosure is still a disclosure."""
-    ranking = [c for c in message.get(INTENT_RANKING_KEY) or []
-               if (c.get(INTENT_NAME_KEY) or "").startswith(DISCLOSURE_PREFIX)]
-    if not ranking:
-        return _classifier_top(message)
-    mass = sum(float(c.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for c in ranking)
-    return {INTENT_NAME_KEY: ranking[0][INTENT_NAME_KEY], PREDICTED_CONFIDENCE_KEY: min(mass, 1.0)}
+def classifier_view(ranking: List[Dict[str, Any]], chosen: Dict[str, Any]) -> Tuple[Optional[str], float, bool, str]:
+    """What the risk decision reads of the classifier, from its intent ranking and the intent the
+    pipeline chose: the most likely disclosure intent with the probability mass of all disclosure
+    intents (a message split between two kinds of disclosure is still a disclosure), else its own best
+    intent; whether the FallbackClassifier overrode it (kept as a fact, not as a mask over the
+    disclosure probability); and its best intent other than the fallback."""
+    own = [c for c in ranking or [chosen] if c.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME]
+    top = own[0] if own else {}
+    disclosures = [c for c in own if (c.get(INTENT_NAME_KEY) or "").startswith(DISCLOSURE_PREFIX)]
+    if disclosures:
+        mass = sum(float(c.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for c in disclosures)
+        intent, confidence = disclosures[0][INTENT_NAME_KEY], min(mass, 1.0)
+    else:
+        intent, confidence = top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+    fallback = chosen.get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME
+    return intent, confidence, fallback, top.get(INTENT_NAME_KEY) or ""
 
 
 def _best_non_disclosure(message: Message) -> Optional[Dict[str, Any]]:
@@ -70,14 +69,10 @@ class RiskDetectorComponent(GraphComponent):
             text = message.get(TEXT) or ""
             if not text or text.startswith("/"):
                 continue
-            top = _disclosure_signal(message)
-            # The FallbackClassifier's verdict is kept as a fact for the decision, not as a mask
-            # over the disclosure probability: the detector still speaks when the classifier gave up.
-            fallback = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME
-            assessment = detector.assess(
-                text, top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
-                disclosure=message.get(DISCLOSURE_KEY), fallback=fallback,
-            )
+            intent, confidence, fallback, top_intent = classifier_view(
+                message.get(INTENT_RANKING_KEY) or [], message.get(INTENT) or {})
+            assessment = detector.assess(text, intent, confidence, disclosure=message.get(DISCLOSURE_KEY),
+                                         fallback=fallback, top_intent=top_intent)
             message.set(RISK_KEY, assessment.as_dict(), add_to_output=True)
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
             if assessment.escalate:

@@ -12,8 +12,9 @@ from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
 from bot import content
+from bot.risk.decision import ACUTE_INTENTS, DecisionModel, Signals, decision_model
 from bot.risk.lexicon import CATEGORIES, SEVERITIES, Hit, Lexicon
-from bot.risk.normalise import normalise, words_of
+from bot.risk.normalise import disguised, normalise, words_of
 
 DISCLOSURE_PREFIX = "disclose_"
 INTENT_THRESHOLD = 0.5
@@ -83,9 +84,13 @@ class Assessment:
     check_in: bool = False
     # An acute word without a disclosure: the check-in (naming 113 and 112) replaces the answer.
     must_check_in: bool = False
+    decision_score: Optional[float] = None  # the fitted decision's score, when it decided
+    signals: Optional[Signals] = field(default=None, repr=False)  # what the fitted decision read
 
     def as_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("signals")
+        return data
 
 
 class RiskDetector:
@@ -104,10 +109,61 @@ class RiskDetector:
         return text.rstrip().endswith("?") or bool(keys and keys[0] in self.lexicon.question_words)
 
     def assess(self, text: str, intent: Optional[str] = None, confidence: float = 0.0,
-               disclosure: Optional[Dict[str, Any]] = None, fallback: bool = False) -> Assessment:
+               disclosure: Optional[Dict[str, Any]] = None, fallback: bool = False,
+               top_intent: Optional[str] = None, decide: bool = True) -> Assessment:
         """`intent`/`confidence`: the classifier's most likely disclosure intent and its probability.
-        `disclosure`: the detector's {"p", "p_acute", "category"}; `fallback`: the classifier fell back."""
+        `disclosure`: the detector's {"p", "p_acute", "category"}; `fallback`: the classifier fell back;
+        `top_intent`: its best intent other than the fallback (defaults to `intent`).
+        With the detector there, the rules' verdict and the signals they read go to the fitted decision
+        (bot/risk/decision.py), except for acute words; `decide=False` returns the rules' verdict alone."""
         hits, keys = self.lexicon.match(text)
+        result = self._by_rules(text, hits, keys, intent, confidence, disclosure, fallback)
+        if disclosure is None or any(h.entry.severity == "acute" for h in hits):
+            return result
+        about_self = self._talks_about_self(keys)
+        own_word = about_self and any(not h.entry.topic for h in hits)
+        if own_word and disguised(text):  # a risk word hidden on purpose: the lexicon undid that, the rules decide
+            return result
+        result.signals = Signals(
+            p=float(disclosure.get("p") or 0.0), p_acute=float(disclosure.get("p_acute") or 0.0),
+            p_self=float(disclosure.get("p_self", 1.0)),
+            mass=min(1.0, confidence) if intent and intent.startswith(DISCLOSURE_PREFIX) else 0.0,
+            fallback=fallback, acute_intent=intent in ACUTE_INTENTS,
+            own_word=own_word, about_self=about_self,
+            question_form=self._is_question_form(keys, text), context_used=bool(disclosure.get("context_used")),
+            top_intent=top_intent if top_intent is not None else intent or "", rule_escalates=result.escalate)
+        model = decision_model() if decide else None
+        return self._decide(result, model, intent, confidence, disclosure, fallback, hits) if model else result
+
+    def _decide(self, result: Assessment, model: DecisionModel, intent: Optional[str], confidence: float,
+                disclosure: Dict[str, Any], fallback: bool, hits: List[Hit]) -> Assessment:
+        """The fitted decision over the rules' verdict: hand over at hand_over_at, the check-in below it."""
+        score = model.score(result.signals)
+        result.decision_score = round(score, 4)
+        if score >= model.hand_over_at:
+            if result.escalate:
+                return result
+            intent_category = intent[len(DISCLOSURE_PREFIX):] if (
+                intent and intent.startswith(DISCLOSURE_PREFIX) and confidence >= INTENT_THRESHOLD
+                and not fallback) else None
+            detector_category = disclosure.get("category")
+            category = next((c for c in (intent_category, detector_category) if c in CATEGORIES), None)
+            if category is None:
+                return result
+            severity = INTENT_SEVERITY.get(category, "high")
+            return Assessment(escalate=True, category=category, severity=severity, matched=[h.label for h in hits],
+                              source="decision", confidence=round(score, 3), general_question=result.general_question,
+                              disclosure_p=result.disclosure_p, decision_score=result.decision_score,
+                              signals=result.signals)
+        # A handover for self-harm or danger now that the model turns down still names 113 and 112.
+        acute_turned_down = result.escalate and result.severity == "acute"
+        return Assessment(escalate=False, matched=[h.label for h in hits], source="decision" if result.escalate else "",
+                          general_question=result.general_question, disclosure_p=result.disclosure_p,
+                          check_in=score >= model.check_in_at or acute_turned_down, must_check_in=acute_turned_down,
+                          decision_score=result.decision_score, signals=result.signals)
+
+    def _by_rules(self, text: str, hits: List[Hit], keys: List[str], intent: Optional[str], confidence: float,
+                  disclosure: Optional[Dict[str, Any]], fallback: bool) -> Assessment:
         about_self = self._talks_about_self(keys)
         general = self._is_question_form(keys, text) and not about_self
         intent_category = None

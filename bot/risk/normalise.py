@@ -85,6 +85,17 @@ def _unleet(match: re.Match) -> str:
     return word.translate(_LEET)
 
 
+# A digit or symbol between letters ("h3lp", "4fg3p3rst"); not "13jr", "covid19" or "2e".
+_LEET_INSIDE = re.compile(r"[a-z][0-9@$]+[a-z]")
+
+
+def disguised(text: str) -> bool:
+    """Whether the message hides a word the way normalise() undoes: leetspeak inside a word, letters
+    split by dots or spaces ("e.x.p.o.s.e.d"), or stars for letters ("z*lfm*rd")."""
+    lowered = strip_accents(strip_invisible(text or "").lower())
+    return bool(_LEET_INSIDE.search(lowered) or _SPLIT_LETTERS.search(lowered) or _CENSORED.search(lowered))
+
+
 def normalise(text: str, emoji_words: Dict[str, str] | None = None) -> str:
     text = unicodedata.normalize("NFKC", text or "")
     text = strip_invisible(text)

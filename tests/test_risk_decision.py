@@ -1,0 +1,158 @@
+"""The fitted last step of the risk decision (bot/risk/decision.py) and what stays with the rules.
+
+Decision models with fixed weights are injected, so each test says what the decision does with a
+score, not what today's weights happen to score. The shipped weights are checked for fitting this
+code and the retired rounds.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import bot.risk.detector as detector_module
+from bot.risk import get_detector
+from bot.risk.decision import FEATURES, WEIGHTS_FILE, DecisionModel, Signals, decision_model, parse_model
+from bot.risk.disclosure import Prediction
+from bot.risk.normalise import disguised
+from bot.risk.rounds import round_names
+
+
+def _disclosure(p, category, acute=0.0):
+    return Prediction(p, acute, category).as_dict()
+
+
+def _model(intercept, **weights):
+    return DecisionModel({f: weights.get(f, 0.0) for f in FEATURES}, intercept, hand_over_at=0.3, check_in_at=0.2)
+
+
+@pytest.fixture
+def decide_with(monkeypatch):
+    def use(model):
+        monkeypatch.setattr(detector_module, "decision_model", lambda: model)
+    return use
+
+
+SURE_YES, SURE_NO, UNSURE = _model(10.0), _model(-10.0), _model(-1.2)  # UNSURE scores 0.23: the check-in band
+
+
+def test_the_decision_hands_over_what_the_rules_let_go(decide_with):
+    text, intent = "het is weer gebeurd en ik durf niks te zeggen", "feeling_bad"
+    disclosure = _disclosure(0.2, "abuse")
+    assert not get_detector().assess(text, intent, 0.8, disclosure, decide=False).escalate
+    decide_with(SURE_YES)
+    result = get_detector().assess(text, intent, 0.8, disclosure)
+    assert result.escalate and result.source == "decision" and result.category == "abuse"
+    assert result.severity == "high" and result.decision_score == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_confident_disclosure_intent_names_the_category_of_a_decided_handover(decide_with):
+    decide_with(SURE_YES)
+    result = get_detector().assess("hij blijft maar appen", "disclose_grooming", 0.45, _disclosure(0.3, "abuse"))
+    assert result.escalate and result.category == "abuse"  # the intent is under 0.5: the detector names it
+    result = get_detector().assess("hij blijft maar appen", "disclose_grooming", 0.6, _disclosure(0.3, "abuse"))
+    assert result.escalate and result.category == "grooming"
+
+
+def test_the_decision_turns_down_a_handover_it_reads_as_no_disclosure(decide_with):
+    args = ("hij wil dat ik naar hem toe kom", "disclose_grooming", 0.9, _disclosure(0.9, "grooming"))
+    assert get_detector().assess(*args, decide=False).escalate
+    decide_with(SURE_NO)
+    result = get_detector().assess(*args)
+    assert not result.escalate and not result.check_in and not result.must_check_in
+    assert result.source == "decision"
+    decide_with(UNSURE)
+    unsure = get_detector().assess(*args)
+    assert not unsure.escalate and unsure.check_in and not unsure.must_check_in
+
+
+@pytest.mark.parametrize("intent, category", [("disclose_selfharm", "selfharm"),
+                                              ("disclose_acute_danger", "acute_danger")])
+def test_a_turned_down_handover_for_self_harm_or_danger_now_still_names_113_and_112(decide_with, intent, category):
+    decide_with(SURE_NO)
+    result = get_detector().assess("het hoeft allemaal niet meer", intent, 0.7, _disclosure(0.4, category))
+    assert not result.escalate and result.must_check_in and result.check_in
+
+
+@pytest.mark.parametrize("text", ["ik wil dood", "ik wil zelfmoord plegen"])
+def test_acute_words_stay_with_the_rules(decide_with, text):
+    decide_with(SURE_NO)
+    result = get_detector().assess(text, "disclose_selfharm", 0.9, _disclosure(0.9, "selfharm"))
+    assert result.escalate and result.severity == "acute" and result.decision_score is None
+
+
+def test_a_risk_word_hidden_on_purpose_stays_with_the_rules(decide_with):
+    decide_with(SURE_NO)
+    text = "1k w0rd 4fg3p3rst m3t m1jn nud3s"
+    result = get_detector().assess(text, "disclose_sextortion", 0.2, _disclosure(0.55, "sextortion"), fallback=True)
+    assert result.escalate and result.category == "sextortion" and result.decision_score is None
+    plain = get_detector().assess("ik word afgeperst met mijn nudes", "disclose_sextortion", 0.2,
+                                  _disclosure(0.55, "sextortion"), fallback=True)
+    assert not plain.escalate and plain.decision_score is not None
+
+
+@pytest.mark.parametrize("text, hidden", [
+    ("h3lp ik w0rd achtervolgd", True), ("e.x.p.o.s.e.d ben ik", True), ("hij noemt me een sl*t", True),
+    ("ik ben 13jr", False), ("covid19 en 2e keer", False), ("help!", False), ("ja. nee. weet niet", False),
+])
+def test_disguised_words_are_recognised(text, hidden):
+    assert disguised(text) is hidden
+
+
+def test_without_the_detector_the_rules_decide_alone(decide_with):
+    decide_with(SURE_NO)
+    result = get_detector().assess("er is iets gebeurd met die jongen van snap", "disclose_grooming", 0.95)
+    assert result.escalate and result.source == "intent" and result.decision_score is None
+    assert get_detector().assess("ik word afgeperst met mijn naaktfoto").escalate  # the lexicon alone
+
+
+def test_without_weights_the_rules_decide_alone(decide_with):
+    decide_with(None)
+    args = ("hij wil dat ik naar hem toe kom", "disclose_grooming", 0.9, _disclosure(0.9, "grooming"))
+    assert get_detector().assess(*args).as_dict() == get_detector().assess(*args, decide=False).as_dict()
+
+
+def test_the_signals_are_what_the_rules_read(decide_with):
+    decide_with(None)
+    disclosure = {**_disclosure(0.8, "abuse", acute=0.1), "p_self": 0.6, "context_used": True}
+    result = get_detector().assess("ik ben bang voor mijn stiefvader?", "disclose_abuse", 0.7, disclosure,
+                                   top_intent="ask_helpline")
+    s = result.signals
+    assert (s.p, s.p_acute, s.p_self, s.mass) == (0.8, 0.1, 0.6, 0.7)
+    assert s.question_form and s.about_self and s.context_used and not s.fallback and not s.acute_intent
+    assert s.top_intent == "ask_helpline" and s.rule_escalates == result.escalate
+    assert "signals" not in result.as_dict()  # never in the parse data
+
+
+def test_a_score_follows_its_weights():
+    signals = Signals(0.9, 0.0, 1.0, 0.0, False, False, False, False, False, False, "", False)
+    assert _model(0.0, logit_p=1.0).score(signals) == pytest.approx(0.9, abs=1e-6)
+    assert _model(0.0, logit_p=-1.0).score(signals) == pytest.approx(0.1, abs=1e-6)
+    assert _model(-1000.0).score(signals) == pytest.approx(0.0)  # no overflow
+
+
+def test_the_shipped_weights_fit_this_code_and_the_retired_rounds():
+    model = decision_model()
+    assert model is not None and set(model.weights) == set(FEATURES)
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    # Retiring a round changes the detector the weights were fitted for: refit (python -m bot.risk.fit_decision).
+    from bot.config import RETIRED_DIR
+
+    assert sorted(data["provenance"]["rounds"]) == sorted(round_names(RETIRED_DIR))
+
+
+@pytest.mark.parametrize("broken", [
+    "not json", json.dumps({"features": ["logit_p"], "weights": [1.0], "intercept": 0, "hand_over_at": 0.3,
+                            "check_in_at": 0.2}),
+    json.dumps({"features": list(FEATURES), "weights": [0.0] * len(FEATURES), "intercept": 0, "hand_over_at": 0.3,
+                "check_in_at": 0.5}),
+    json.dumps({"features": list(FEATURES), "weights": [float("nan")] * len(FEATURES), "intercept": 0,
+                "hand_over_at": 0.3, "check_in_at": 0.2}),
+])
+def test_broken_weights_leave_the_rules_in_charge(tmp_path, broken):
+    path = tmp_path / "weights.json"
+    path.write_text(broken, encoding="utf-8")
+    assert decision_model.__wrapped__(path) is None
+    with pytest.raises(ValueError):
+        parse_model(broken)
+    assert decision_model.__wrapped__(tmp_path / "missing.json") is None
