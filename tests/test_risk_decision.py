@@ -156,3 +156,21 @@ def test_broken_weights_leave_the_rules_in_charge(tmp_path, broken):
     with pytest.raises(ValueError):
         parse_model(broken)
     assert decision_model.__wrapped__(tmp_path / "missing.json") is None
+
+
+def test_the_fit_reports_what_the_detector_decides(decide_with):
+    """bot.risk.fit_decision scores the rounds from stored signals; it must decide as assess() does."""
+    from bot.risk.fit_decision import _verdicts
+
+    cases = [("hij wil dat ik naar hem toe kom", "disclose_grooming", 0.9, _disclosure(0.9, "grooming")),
+             ("het hoeft allemaal niet meer", "disclose_selfharm", 0.7, _disclosure(0.4, "selfharm")),
+             ("het is weer gebeurd", "feeling_bad", 0.8, _disclosure(0.2, "abuse")),
+             ("ik wil dood", "disclose_selfharm", 0.9, _disclosure(0.9, "selfharm"))]
+    for model in (SURE_YES, SURE_NO, UNSURE, _model(0.0, logit_p=1.0, about_self=-0.5)):
+        decide_with(model)
+        rules = [get_detector().assess(*case, decide=False) for case in cases]
+        rows = {"X": [[r.signals.features()[f] for f in FEATURES] if r.signals else None for r in rules],
+                "rules": [(r.escalate, r.check_in or r.must_check_in, r.escalate and r.severity == "acute")
+                          for r in rules]}
+        decided = [get_detector().assess(*case) for case in cases]
+        assert _verdicts(model, rows) == [(d.escalate, d.check_in or d.must_check_in) for d in decided]
