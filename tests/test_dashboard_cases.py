@@ -388,3 +388,18 @@ def test_the_case_page_knows_the_helplines_a_handover_named_in_their_short_form(
     told = [t["name"] for t in helplines_told(entries)]
     assert lines["zelfmoordpreventie_113"]["name"] in told and lines["alarm_112"]["name"] in told
     assert lines["kindertelefoon"]["name"] not in told  # the young person's own words do not count
+
+
+def test_the_case_page_names_what_recognised_the_risk_in_dutch(app, store):
+    from bot.store import escalations
+
+    client = logged_in(app, store)
+    conversation_id = conversation(store)
+    case_id = escalate(store, conversation_id)  # recognised by the word list
+    for source in ("decision", "intent+detector"):
+        escalations.record_trigger(store, conversation_id, "abuse", "high", [], 0.4, source,
+                                   [{"from": "jongere", "text": "het gebeurt weer"}])
+    page = client.get(f"/cases/{case_id}").text
+    cells = re.findall(r"<td>([^<]*)</td></tr>", page)
+    assert {"woordenlijst", "eindafweging van alle signalen", "taalmodel en meldingsdetector"} <= set(cells)
+    assert not {"decision", "intent+detector", "lexicon"} & set(cells)
