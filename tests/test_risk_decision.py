@@ -37,13 +37,25 @@ SURE_YES, SURE_NO, UNSURE = _model(10.0), _model(-10.0), _model(-1.2)  # UNSURE 
 
 
 def test_the_decision_hands_over_what_the_rules_let_go(decide_with):
-    text, intent = "het is weer gebeurd en ik durf niks te zeggen", "feeling_bad"
+    text = "het is weer gebeurd en ik durf niks te zeggen"
     disclosure = _disclosure(0.2, "abuse")
-    assert not get_detector().assess(text, intent, 0.8, disclosure, decide=False).escalate
+    fell_back = dict(intent="disclose_abuse", confidence=0.3, disclosure=disclosure, fallback=True)
+    assert not get_detector().assess(text, **fell_back, decide=False).escalate
     decide_with(SURE_YES)
-    result = get_detector().assess(text, intent, 0.8, disclosure)
+    result = get_detector().assess(text, **fell_back)
     assert result.escalate and result.source == "decision" and result.category == "abuse"
     assert result.severity == "high" and result.decision_score == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_decision_never_adds_a_handover_to_what_the_classifier_read_as_something_else(decide_with):
+    """A topic question the classifier read ("wat moet je doen als ...") stays a question."""
+    decide_with(SURE_YES)
+    result = get_detector().assess("wat moet je doen als iemand dreigt je foto te delen", "ask_sextortion", 0.8,
+                                   _disclosure(0.2, "sextortion"))
+    assert not result.escalate and not result.check_in and result.decision_score is not None
+    # The same message, read by the classifier as a disclosure under its threshold, may be handed over.
+    assert get_detector().assess("wat moet je doen als iemand dreigt je foto te delen", "disclose_sextortion", 0.4,
+                                 _disclosure(0.2, "sextortion"), top_intent="disclose_sextortion").escalate
 
 
 def test_a_confident_disclosure_intent_names_the_category_of_a_decided_handover(decide_with):
@@ -170,7 +182,7 @@ def test_the_fit_reports_what_the_detector_decides(decide_with):
         decide_with(model)
         rules = [get_detector().assess(*case, decide=False) for case in cases]
         rows = {"X": [[r.signals.features()[f] for f in FEATURES] if r.signals else None for r in rules],
-                "rules": [(r.escalate, r.check_in or r.must_check_in, r.escalate and r.severity == "acute")
-                          for r in rules]}
+                "rules": [(r.escalate, r.check_in or r.must_check_in, r.escalate and r.severity == "acute",
+                           bool(r.signals and r.signals.may_add_handover)) for r in rules]}
         decided = [get_detector().assess(*case) for case in cases]
         assert _verdicts(model, rows) == [(d.escalate, d.check_in or d.must_check_in) for d in decided]

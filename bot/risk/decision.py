@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 WEIGHTS_FILE = Path(__file__).resolve().parent / "decision_weights.json"
 ACUTE_INTENTS = ("disclose_selfharm", "disclose_acute_danger")
 SAFE_STEP_INTENT = "tell_safe_step"
+DISCLOSURE_PREFIX = "disclose_"
 QUESTION_INTENT_PREFIX = "ask_"
 
 
@@ -54,6 +55,14 @@ class Signals:
     context_used: bool  # the detector read the previous turns with it
     top_intent: str  # the classifier's best intent other than the fallback
     rule_escalates: bool  # the rules' own verdict
+
+    @property
+    def may_add_handover(self) -> bool:
+        """Whether the regression may hand over what the rules let go: only where the classifier read a
+        disclosure or could not read the message. Fitted on hard cases only, it otherwise handed over
+        ordinary topic questions: in 5-fold cross-validation of the NLU data, 443 non-disclosure
+        examples against the rules' 338 (macro-F1 0.894 -> 0.882); with this guard 314 (0.898)."""
+        return self.fallback or self.top_intent.startswith(DISCLOSURE_PREFIX)
 
     def features(self) -> Dict[str, float]:
         return {

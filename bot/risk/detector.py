@@ -140,7 +140,7 @@ class RiskDetector:
         """The fitted decision over the rules' verdict: hand over at hand_over_at, the check-in below it."""
         score = model.score(result.signals)
         result.decision_score = round(score, 4)
-        if score >= model.hand_over_at:
+        if score >= model.hand_over_at and (result.escalate or result.signals.may_add_handover):
             if result.escalate:
                 return result
             intent_category = intent[len(DISCLOSURE_PREFIX):] if (
@@ -157,9 +157,10 @@ class RiskDetector:
                               signals=result.signals)
         # A handover for self-harm or danger now that the model turns down still names 113 and 112.
         acute_turned_down = result.escalate and result.severity == "acute"
+        unsure = model.check_in_at <= score < model.hand_over_at
         return Assessment(escalate=False, matched=[h.label for h in hits], source="decision" if result.escalate else "",
                           general_question=result.general_question, disclosure_p=result.disclosure_p,
-                          check_in=score >= model.check_in_at or acute_turned_down, must_check_in=acute_turned_down,
+                          check_in=unsure or acute_turned_down, must_check_in=acute_turned_down,
                           decision_score=result.decision_score, signals=result.signals)
 
     def _by_rules(self, text: str, hits: List[Hit], keys: List[str], intent: Optional[str], confidence: float,

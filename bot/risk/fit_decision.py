@@ -112,7 +112,8 @@ def signal_rows(names: List[str], predictions: Dict[str, List[Dict[str, Any]]], 
             y.append(line["disclosure"])
             acute.append(line["disclosure"] and line.get("severity") == "acute")
             rules.append((result.escalate, result.check_in or result.must_check_in,
-                          result.escalate and result.severity == "acute"))
+                          result.escalate and result.severity == "acute",
+                          bool(result.signals and result.signals.may_add_handover)))
         rows[name] = {"X": X, "y": y, "acute": acute, "rules": rules}
         print(f"  parsed {name}: {len(X)} lines", flush=True)
     return rows
@@ -130,15 +131,17 @@ def _fit(rows: Dict[str, Any], names: List[str]) -> DecisionModel:
 
 def _verdicts(model: DecisionModel, round_rows: Dict[str, Any]) -> List[Tuple[bool, bool]]:
     """(hand over, check-in) per line, as RiskDetector.assess decides with this model: a handover for
-    self-harm or danger now that the model turns down still gets the check-in."""
+    self-harm or danger now that the model turns down still gets the check-in, and the model adds a
+    handover only where Signals.may_add_handover."""
     out = []
     for x, rule in zip(round_rows["X"], round_rows["rules"], strict=True):
         if x is None:
             out.append(rule[:2])
             continue
         score = model.score_features(dict(zip(FEATURES, x, strict=True)))
-        hand_over = bool(score >= model.hand_over_at)
-        out.append((hand_over, not hand_over and (score >= model.check_in_at or rule[2])))
+        hand_over = bool(score >= model.hand_over_at and (rule[0] or rule[3]))
+        unsure = model.check_in_at <= score < model.hand_over_at
+        out.append((hand_over, not hand_over and (unsure or rule[2])))
     return out
 
 
