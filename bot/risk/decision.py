@@ -8,9 +8,12 @@ classifier does not learn from the retired blind rounds, and the detector's pred
 detector trained without the round (left out one round at a time). Left out over rounds 1 to 14 it
 handed over more disclosures with fewer false handovers than the rules (reports/risk_decision.md).
 
-Acute words stay with the rules (always 113 and 112: a handover or the check-in), and without Rasa
-the lexicon decides alone: this module only runs when the detector spoke. Without a valid weights
-file the rules decide alone, as before.
+Acute words and disguised risk words stay with the rules (always 113 and 112: a handover or the
+check-in), and without Rasa the lexicon decides alone: this module only runs when the detector spoke.
+Without a valid weights file the rules decide alone, as before. The regression may turn a handover
+down (a turned-down self-harm or danger-now handover gets the check-in), but it adds one only where
+the classifier read a disclosure or fell back (Signals.may_add_handover): the blind rounds it is
+fitted on hold hard cases only, never an ordinary topic question.
 
 The weights live in decision_weights.json, next to this file, and are refitted by
 `python -m bot.risk.fit_decision` (about ten minutes) when a blind round is retired or a rule changes.
