@@ -147,7 +147,7 @@ def test_the_shipped_weights_fit_this_code_and_the_retired_rounds():
     model = decision_model()
     assert model is not None and set(model.weights) == set(FEATURES)
     data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
-    # Retiring a round changes the detector the weights were fitted for: refit (python -m bot.risk.fit_decision).
+    # Retiring a round changes the detector the weights were fitted for: refit (python -m bot.fit_decision).
     from bot.config import RETIRED_DIR
 
     assert sorted(data["provenance"]["rounds"]) == sorted(round_names(RETIRED_DIR))
@@ -171,8 +171,8 @@ def test_broken_weights_leave_the_rules_in_charge(tmp_path, broken):
 
 
 def test_the_fit_reports_what_the_detector_decides(decide_with):
-    """bot.risk.fit_decision scores the rounds from stored signals; it must decide as assess() does."""
-    from bot.risk.fit_decision import _verdicts
+    """bot.fit_decision scores the rounds from stored signals; it must decide as assess() does."""
+    from bot.fit_decision import _verdicts
 
     cases = [("hij wil dat ik naar hem toe kom", "disclose_grooming", 0.9, _disclosure(0.9, "grooming")),
              ("het hoeft allemaal niet meer", "disclose_selfharm", 0.7, _disclosure(0.4, "selfharm")),

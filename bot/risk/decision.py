@@ -16,7 +16,7 @@ the classifier read a disclosure or fell back (Signals.may_add_handover): the bl
 fitted on hold hard cases only, never an ordinary topic question.
 
 The weights live in decision_weights.json, next to this file, and are refitted by
-`python -m bot.risk.fit_decision` (about ten minutes) when a blind round is retired or a rule changes.
+`python -m bot.fit_decision` (about ten minutes) when a blind round is retired or a rule changes.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Fits the risk decision (bot/risk/decision.py) on the retired blind rounds, and reports it.
 
-    .venv/bin/python -m bot.risk.fit_decision [--model models/sam.tar.gz] [--cache FILE]
+    .venv/bin/python -m bot.fit_decision [--model models/sam.tar.gz] [--cache FILE]
 
 Every feature must come from predictions that did not see the line:
 - the intent ranking comes from the trained model: the intent classifier never learns from retired rounds;
@@ -154,7 +154,7 @@ def _figures(verdicts: List[Tuple[bool, bool]], round_rows: Dict[str, Any]) -> T
 
 def report(rows: Dict[str, Any], names: List[str], final: DecisionModel) -> str:
     lines = ["# The fitted risk decision, left out one round at a time", "",
-             "Written by `python -m bot.risk.fit_decision`. Each retired round is scored twice: by the rules",
+             "Written by `python -m bot.fit_decision`. Each retired round is scored twice: by the rules",
              "alone, and by the fitted decision. For each round, the detector's predictions come from a detector",
              "trained without that round, and the decision's regression is fitted without that round too.",
              "", f"Hand over at a score of {HAND_OVER_AT:.2f}; the check-in from {CHECK_IN_AT:.2f}. "
@@ -194,7 +194,7 @@ def main() -> None:
     rows = signal_rows(names, predictions, options.model)
     final = _fit(rows, names)
     WEIGHTS_FILE.write_text(final.as_json({"rounds": names, "hand_over_at": HAND_OVER_AT,
-                                           "fitted_by": "python -m bot.risk.fit_decision"}) + "\n", encoding="utf-8")
+                                           "fitted_by": "python -m bot.fit_decision"}) + "\n", encoding="utf-8")
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     (REPORTS_DIR / "risk_decision.md").write_text(report(rows, names, final), encoding="utf-8")
     print(f"Wrote {WEIGHTS_FILE.name} and reports/risk_decision.md in {time.perf_counter() - started:.0f} s")
