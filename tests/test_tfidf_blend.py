@@ -123,3 +123,13 @@ def test_words_the_regression_never_saw_fall_below_the_fallback_threshold(storag
     emoji = Message.build("😭😭")
     component.process([emoji])
     assert not component.reads_no_word("😭😭") and component.reads_no_word("qwpoeiruty")
+
+
+def test_a_new_spelling_the_regression_is_sure_of_keeps_its_intent(storage):
+    """No known word, but the letters say it clearly: "hallootjes" is a greeting, not gibberish."""
+    component = trained(storage, weight=1.0, use_weight=1.0)
+    messages = [Message.build(text) for text in ("hallootjes", "goedemorgennn", "qwpoeiruty zxmvn")]
+    component.process(messages)
+    assert all(component.reads_no_word(m.get("text")) for m in messages)
+    assert [m.get(INTENT)["name"] for m in messages[:2]] == ["greet", "greet"]
+    assert min(m.get(INTENT)["confidence"] for m in messages[:2]) >= 0.7 > 0.35 > messages[2].get(INTENT)["confidence"]
