@@ -11,7 +11,7 @@ Every feature must come from predictions that did not see the line. Two kinds of
   rounds, hard cases only, lack, and check the decision on them; they are not fitted on (see below).
 Messages with an acute word stay with the rules and are not fitted. The thresholds are fixed below;
 the report compares the rules and the fitted decision on each round (the regression fitted without
-that round) and on each NLU fold (reports/risk_decision.md). About fifteen minutes on two cores.
+that round) and on each NLU fold (reports/risk_decision.md). About twenty minutes on two cores.
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ the classifier read a disclosure or fell back (Signals.may_add_handover): it was
 hard cases of the blind rounds alone, and handed over ordinary topic questions.
 
 The weights live in decision_weights.json, next to this file, and are refitted by
-`python -m bot.fit_decision` (about fifteen minutes) when a blind round is retired or a rule changes.
+`python -m bot.fit_decision` (about twenty minutes) when a blind round is retired or a rule changes.
 """
 from __future__ import annotations
 
