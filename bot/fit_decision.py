@@ -27,7 +27,7 @@ import yaml
 
 from bot.config import CONFIG_FILE, NLU_DIR, REPORTS_DIR, RETIRED_DIR, apply_tf_environment
 from bot.risk.decision import FEATURES, WEIGHTS_FILE, DecisionModel
-from bot.risk.rounds import NEAR_MISS_LABEL, load_round, round_names
+from bot.risk.rounds import load_round, round_names, training_items
 from bot.training import MODEL_FILE
 
 # Chosen left out one round at a time (rounds 1 to 14, reports/risk_decision.md). At 0.30 the decision
@@ -79,18 +79,6 @@ def _turns(line: Dict[str, Any]) -> List[str]:
     return [str(t) for t in line.get("context") or []]
 
 
-def _round_items(lines: Dict[str, List[Dict[str, Any]]], names: List[str]) -> Tuple[List[Tuple[str, ...]], List[str]]:
-    """The detector's extra training lines from these rounds, labelled as DisclosureComponent does."""
-    from bot.risk.detector import DISCLOSURE_PREFIX
-
-    items, labels = [], []
-    for name in names:
-        for line in lines[name]:
-            items.append((*_turns(line), str(line["text"])))
-            labels.append(DISCLOSURE_PREFIX + line["category"] if line["disclosure"] else NEAR_MISS_LABEL)
-    return items, labels
-
-
 def _detector(texts: List[str], intents: List[str], items: List[Tuple[str, ...]], labels: List[str]) -> Any:
     """A disclosure detector trained as the model's is (config.yml's settings) on these lines."""
     from bot.nlu.disclosure_component import _emoji
@@ -112,7 +100,7 @@ def left_out_predictions(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
     out: Dict[str, List[Dict[str, Any]]] = {}
     for k, name in enumerate(names, 1):
         started = time.perf_counter()
-        detector = _detector(texts, intents, *_round_items(lines, [n for n in names if n != name]))
+        detector = _detector(texts, intents, *training_items(RETIRED_DIR, [n for n in names if n != name]))
         out[name] = [detector.assess(str(line["text"]), _turns(line)).as_dict() for line in lines[name]]
         print(f"  detector without {name}: {time.perf_counter() - started:.0f} s ({k}/{len(names)})", flush=True)
     forget_shared()
@@ -142,7 +130,7 @@ def nlu_fold_predictions(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
     texts, intents = _nlu_examples()
     classifier = {**TfidfBlendClassifier.get_default_config(), **_component("TfidfBlendClassifier")}
     fallback = {**FallbackClassifier.get_default_config(), **_component("FallbackClassifier")}
-    items, labels = _round_items({name: _lines(name) for name in names}, names)
+    items, labels = training_items(RETIRED_DIR, names)
     out: Dict[str, List[Dict[str, Any]]] = {}
     folds = StratifiedKFold(NLU_FOLDS, shuffle=True, random_state=SEED).split(texts, intents)
     for k, (train, test) in enumerate(folds, 1):

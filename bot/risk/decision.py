@@ -5,9 +5,10 @@ detector) with thresholds, one signal at a time. Each threshold trades recall fo
 its own; together they sat on one line of that trade-off. This regression weighs all signals at once,
 the rules' own verdict among them, and was fitted on predictions that never saw the text: the intent
 classifier does not learn from the retired blind rounds, and the detector's predictions come from a
-detector trained without the round (left out one round at a time). Left out, it hands over nearly as
-many disclosures as the rules with fewer false handovers, on the retired rounds and on the NLU examples
-in folds, the ordinary questions and chat the rounds lack (reports/risk_decision.md).
+detector trained without the round (left out one round at a time). Left out, it hands over as many
+disclosures as the rules on the retired rounds with fewer false handovers; on the NLU examples in folds
+(the ordinary questions and chat the rounds lack) it hands over slightly fewer than the rules, also with
+fewer false handovers (reports/risk_decision.md).
 
 Acute words and disguised risk words stay with the rules (always 113 and 112: a handover or the
 check-in), and without Rasa the lexicon decides alone: this module only runs when the detector spoke.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -36,12 +36,14 @@ def load_round(round_name: str, directory: Path) -> Dict[str, List[Dict[str, Any
             "near_misses": [i for i in items if "category" not in i]}
 
 
-def training_items(directory: Path = RETIRED_DIR) -> Tuple[List[Tuple[str, ...]], List[str]]:
-    """Every retired line as the detector reads it (its context turns, then the text) with its label:
-    disclose_<category> for a disclosure, NEAR_MISS_LABEL for a near-miss."""
+def training_items(directory: Path = RETIRED_DIR,
+                   names: Optional[List[str]] = None) -> Tuple[List[Tuple[str, ...]], List[str]]:
+    """Every line of these rounds (default: all in `directory`) as the detector reads it (its context
+    turns, then the text) with its label: disclose_<category> for a disclosure, NEAR_MISS_LABEL for a
+    near-miss."""
     items: List[Tuple[str, ...]] = []
     labels: List[str] = []
-    for name in round_names(directory):
+    for name in round_names(directory) if names is None else names:
         data = load_round(name, directory)
         for kind in ("disclosures", "near_misses"):
             for line in data[kind]:
