@@ -27,7 +27,7 @@ import yaml
 
 from bot.config import CONFIG_FILE, NLU_DIR, REPORTS_DIR, RETIRED_DIR, apply_tf_environment
 from bot.risk.decision import FEATURES, WEIGHTS_FILE, DecisionModel
-from bot.risk.rounds import load_round, round_names, training_items
+from bot.risk.rounds import load_round, round_names, training_items, who_items
 from bot.training import MODEL_FILE
 
 # Chosen left out one round at a time (rounds 1 to 14, reports/risk_decision.md). At 0.30 the decision
@@ -79,7 +79,7 @@ def _turns(line: Dict[str, Any]) -> List[str]:
     return [str(t) for t in line.get("context") or []]
 
 
-def _detector(texts: List[str], intents: List[str], items: List[Tuple[str, ...]], labels: List[str]) -> Any:
+def _detector(texts: List[str], intents: List[str], names: List[str]) -> Any:
     """A disclosure detector trained as the model's is (config.yml's settings) on these lines."""
     from bot.nlu.disclosure_component import _emoji
     from bot.risk.disclosure import DisclosureDetector
@@ -88,7 +88,8 @@ def _detector(texts: List[str], intents: List[str], items: List[Tuple[str, ...]]
     detector = DisclosureDetector(C=float(settings["C"]), calibration_share=float(settings["calibration_share"]),
                                   augment=int(settings["augment"]), seed=int(settings["random_seed"]),
                                   emoji=_emoji())
-    return detector.fit(texts, intents, items, labels, float(settings["retired_weight"]))
+    return detector.fit(texts, intents, *training_items(RETIRED_DIR, names), float(settings["retired_weight"]),
+                        *who_items(RETIRED_DIR, names))
 
 
 def left_out_predictions(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
@@ -100,7 +101,7 @@ def left_out_predictions(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
     out: Dict[str, List[Dict[str, Any]]] = {}
     for k, name in enumerate(names, 1):
         started = time.perf_counter()
-        detector = _detector(texts, intents, *training_items(RETIRED_DIR, [n for n in names if n != name]))
+        detector = _detector(texts, intents, [n for n in names if n != name])
         out[name] = [detector.assess(str(line["text"]), _turns(line)).as_dict() for line in lines[name]]
         print(f"  detector without {name}: {time.perf_counter() - started:.0f} s ({k}/{len(names)})", flush=True)
     forget_shared()
@@ -130,7 +131,6 @@ def nlu_fold_predictions(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
     texts, intents = _nlu_examples()
     classifier = {**TfidfBlendClassifier.get_default_config(), **_component("TfidfBlendClassifier")}
     fallback = {**FallbackClassifier.get_default_config(), **_component("FallbackClassifier")}
-    items, labels = training_items(RETIRED_DIR, names)
     out: Dict[str, List[Dict[str, Any]]] = {}
     folds = StratifiedKFold(NLU_FOLDS, shuffle=True, random_state=SEED).split(texts, intents)
     for k, (train, test) in enumerate(folds, 1):
@@ -139,7 +139,7 @@ def nlu_fold_predictions(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
         with parallel_backend("threading", n_jobs=2):
             model = build_pipeline(classifier).fit(own_texts, own_intents)
         rows = probabilities(model, [texts[i] for i in test])
-        detector = _detector(own_texts, own_intents, items, labels)
+        detector = _detector(own_texts, own_intents, names)
         out[f"nlu{k}"] = [{"text": texts[i], "intent": intents[i], "prediction": detector.assess(texts[i]).as_dict(),
                            "ranking": _ranking(list(model.classes_), row, fallback, int(classifier["ranking_length"]))}
                           for i, row in zip(test, rows, strict=True)]

@@ -403,3 +403,6 @@ def test_the_case_page_names_what_recognised_the_risk_in_dutch(app, store):
     cells = re.findall(r"<td>([^<]*)</td></tr>", page)
     assert {"woordenlijst", "eindafweging van alle signalen", "taalmodel en meldingsdetector"} <= set(cells)
     assert not {"decision", "intent+detector", "lexicon"} & set(cells)
+    # No matched words (the detector or the decision recognised it): a dash, not an empty cell.
+    matched = re.findall(r"<td>([^<]*)</td>\s*<td>\d+%</td>", page)
+    assert matched.count("—") == 2 and "" not in matched, matched

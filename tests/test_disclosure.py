@@ -340,6 +340,51 @@ def test_retired_rounds_become_labelled_items(tmp_path):
     assert labels == ["disclose_sextortion", NEAR_MISS_LABEL]
 
 
+def test_retired_rounds_say_who_the_harm_is_about(tmp_path):
+    from bot.risk.rounds import who_items
+
+    (tmp_path / "round9_other.yml").write_text(
+        '- text: "en nu wil hij geld"\n  category: sextortion\n  severity: high\n'
+        '  context: ["hij heeft fotos van me"]\n', encoding="utf-8")
+    (tmp_path / "round9_near_misses.yml").write_text(
+        '- text: "mijn zus wordt afgeperst"\n  class: friend_story\n'
+        '- text: "vorig jaar gebeurde het, nu is het opgelost"\n  class: resolved_past\n'
+        '- text: "die toets was zelfmoord"\n  class: figurative\n', encoding="utf-8")
+    items, who = who_items(tmp_path)
+    assert items == [("hij heeft fotos van me", "en nu wil hij geld"), ("mijn zus wordt afgeperst",),
+                     ("vorig jaar gebeurde het, nu is het opgelost",)]
+    assert who == ["self", "other", "over"]  # a figure of speech says nothing about who
+
+
+def test_the_who_regression_learns_from_told_items(split, detector):
+    """Friend stories from the retired rounds teach the who-and-when regression whose harm it is."""
+    train, _ = split
+    texts, intents = [t for t, _ in train], [i for _, i in train]
+    story = "mn teamgenoot zn trainer stuurt hem steeds berichtjes en hij mag niks zeggen"
+    told = [("mn teamgenoot wordt gechanteerd door iemand",), ("mn teamgenoot zn foto gaat rond",),
+            ("mn teamgenoot krijgt steeds berichtjes van een man",)] * 5
+    with pytest.raises(ValueError):
+        DisclosureDetector(augment=0).fit(texts, intents, who=told, who_labels=["other"])
+    taught = DisclosureDetector(augment=0).fit(texts, intents, who=told, who_labels=["other"] * len(told))
+    assert taught.assess(story).p_self < min(detector.assess(story).p_self, 0.5)
+
+
+def test_a_long_message_is_read_for_who_as_a_whole():
+    """The window of two clauses that scores highest may leave out whose harm it is."""
+    from bot.risk.disclosure import Prediction
+
+    class Scripted(DisclosureDetector):
+        def _predict(self, items):
+            texts = [" . ".join(item) for item in items]
+            return [Prediction(0.4 if "zus" in t else 0.9 if "afgeperst" in t else 0.1, 0.0, "sextortion",
+                               p_self=0.1 if "zus" in t else 0.9) for t in texts]
+
+    story = ("mijn zus vertelde me gisteren iets op de bank, ze zit er echt mee, ze wordt afgeperst door "
+             "iemand online, ze willen geld van haar")
+    result = Scripted().read([story])[0]
+    assert result.p == 0.9 and result.p_self == 0.1  # the window's P, the whole message's who
+
+
 def test_the_detector_learns_from_labelled_items(split, detector):
     """Items beside the NLU examples (the retired rounds) are learned from, with their context."""
     train, _ = split

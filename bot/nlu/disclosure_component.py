@@ -25,6 +25,7 @@ from bot.nlu.code_fingerprint import code_fingerprint
 from bot.risk.disclosure import DisclosureDetector, forget_shared
 from bot.risk.rounds import files_fingerprint as rounds_fingerprint
 from bot.risk.rounds import training_items as retired_items
+from bot.risk.rounds import who_items
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "disclosure_detector.joblib"
@@ -81,12 +82,14 @@ class DisclosureComponent(GraphComponent):
         texts = [t for t, _ in examples]
         intents = [i for _, i in examples]
         labelled, labels = retired_items() if self.config["retired_rounds"] else ([], [])
+        who, who_labels = who_items() if self.config["retired_rounds"] else ([], [])
         detector = DisclosureDetector(C=float(self.config["C"]),
                                       calibration_share=float(self.config["calibration_share"]),
                                       augment=int(self.config["augment"]), seed=int(self.config["random_seed"]),
                                       emoji=_emoji())
         try:
-            self.detector = detector.fit(texts, intents, labelled, labels, float(self.config["retired_weight"]))
+            self.detector = detector.fit(texts, intents, labelled, labels, float(self.config["retired_weight"]),
+                                         who, who_labels)
         except ValueError as error:  # no disclosures in the data (a test fixture): run without
             logger.warning("The disclosure detector is not trained: %s", error)
             return self._resource

@@ -12,11 +12,10 @@ from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
 from bot import content
-from bot.risk.decision import ACUTE_INTENTS, DecisionModel, Signals, decision_model
+from bot.risk.decision import ACUTE_INTENTS, DISCLOSURE_PREFIX, DecisionModel, Signals, decision_model
 from bot.risk.lexicon import CATEGORIES, SEVERITIES, Hit, Lexicon
 from bot.risk.normalise import disguised, normalise, words_of
 
-DISCLOSURE_PREFIX = "disclose_"
 INTENT_THRESHOLD = 0.5
 # Thresholds on the disclosure detector's calibrated P(disclosure), chosen on the labelled sets in
 # tests/data and the retired blind rounds in bot/data/retired (never on a blind set before its "after"

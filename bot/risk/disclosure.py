@@ -22,7 +22,7 @@ import os
 import random
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -32,11 +32,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
+from bot.risk.decision import DISCLOSURE_PREFIX
 from bot.risk.normalise import clean_text, known_spelling, normalise, words_of
 
 logger = logging.getLogger(__name__)
 
-DISCLOSURE_PREFIX = "disclose_"
 ACUTE_CATEGORIES = ("selfharm", "acute_danger")
 # The decision thresholds on P(disclosure) live in bot/risk/detector.py.
 # The previous turns count when the current message completes a disclosure with them: together they
@@ -68,8 +68,11 @@ Encoder = Callable[[List[str]], np.ndarray]
 # Who it happens to, and when. Both feature sets above describe *what* happens, so a friend's story told
 # with every harm word ("mijn beste vriend wordt afgeperst, ze willen 200 euro") scores like a
 # disclosure. A second, small regression reads only these words (people, pronouns, time and help
-# words, with their order kept as n-grams) and learns from the NLU data who the harm is about:
-# disclose_* (me, now), tell_safe_step (me, over) and the intents INTENTS.md gives someone else's harm.
+# words, with their order kept as n-grams) and learns who the harm is about from the NLU data:
+# disclose_* (me, now), tell_safe_step (me, over) and the intents INTENTS.md gives someone else's harm;
+# and from the retired rounds' disclosures, friend stories, lessons, pasts and safe steps
+# (rounds.who_items), which say it in young people's words. Without those, a friend's story got the
+# same P(about me) as a disclosure and the fitted decision gave P(about me) no weight.
 SUBJECT_WORDS = frozenset("""
 ik k kben kheb me mij mn mijn men we wij ons onze jij je jou jouw hij hem zij ze haar zijn zn hun iemand niemand
 vriend vriendin vriendinnetje zus zusje broer broertje nicht nichtje neef neefje maat bff homie klasgenoot meisje
@@ -224,10 +227,13 @@ class DisclosureDetector:
         return items, item_labels
 
     def fit(self, texts: Sequence[str], intents: Sequence[str], labelled: Sequence[Tuple[str, ...]] = (),
-            labels: Sequence[str] = (), labelled_weight: float = 1.0) -> DisclosureDetector:
+            labels: Sequence[str] = (), labelled_weight: float = 1.0, who: Sequence[Tuple[str, ...]] = (),
+            who_labels: Sequence[str] = ()) -> DisclosureDetector:
         """`intents`: the NLU intent of each text; disclose_* are the disclosures, all else is not.
         `labelled`/`labels`: more items (context turns, then the text) with a label of that kind,
-        such as the retired blind rounds (bot/risk/rounds.py), each counted `labelled_weight` times."""
+        such as the retired blind rounds (bot/risk/rounds.py), each counted `labelled_weight` times.
+        `who`/`who_labels`: more items for the who-and-when regression, labelled "self", "other" or
+        "over" (the retired rounds' friend stories, pasts and disclosures: rounds.who_items)."""
         texts, intents = list(texts), list(intents)
         extra_items, extra_intents = self._augment(texts, intents)
         if len(labelled) != len(labels):
@@ -276,16 +282,21 @@ class DisclosureDetector:
         else:
             self.categories = None
             self._only_category = names[0]
-        self._fit_subject(prepared[:len(texts)], intents[:len(texts)])
+        if len(who) != len(who_labels):
+            raise ValueError("the who-and-when regression needs one label per item")
+        told = [(join_turns(self._prepare(item)), label) for item, label in zip(who, who_labels, strict=True)]
+        self._fit_subject(prepared[:len(texts)], intents[:len(texts)], told)
         return self
 
-    def _fit_subject(self, prepared: List[str], intents: List[str]) -> None:
-        """The who-and-when regression (see SUBJECT_WORDS): me now / me, over / someone else."""
+    def _fit_subject(self, prepared: List[str], intents: List[str], told: Sequence[Tuple[str, str]] = ()) -> None:
+        """The who-and-when regression (see SUBJECT_WORDS): me now / me, over / someone else. `told`:
+        more prepared texts with their label."""
         def who(intent: str) -> str:
             return "self" if intent.startswith(DISCLOSURE_PREFIX) else "over" if intent == OVER_INTENT else "other"
 
         rows = [(subject_text(t), who(i)) for t, i in zip(prepared, intents, strict=True)
                 if i.startswith(DISCLOSURE_PREFIX) or i == OVER_INTENT or i in SOMEONE_ELSE_INTENTS]
+        rows += [(subject_text(t), label) for t, label in told]
         if len({label for _, label in rows}) < 2 or "self" not in {label for _, label in rows}:
             return
         self.subject_words = TfidfVectorizer(analyzer="word", ngram_range=(1, 3), token_pattern=r"\w+",
@@ -335,7 +346,8 @@ class DisclosureDetector:
 
     def read(self, texts: Sequence[str], context: Sequence[str] = ()) -> List[Prediction]:
         """Each text on its own, then with the context turns before it and the context alone (if any).
-        A long message counts as a disclosure when one window of two clauses of it is."""
+        A long message counts as a disclosure when one window of two clauses of it is; who it is about
+        is read from the whole message, which names the friend or sister the window may leave out."""
         windows = [_windows(t) for t in texts]
         items = [(t,) for t in texts] + [(w,) for ws in windows for w in ws]
         if context:
@@ -345,7 +357,7 @@ class DisclosureDetector:
         for i, ws in enumerate(windows):
             best = max([scored[i]] + scored[k:k + len(ws)], key=lambda x: x.p)
             k += len(ws)
-            out.append(best)
+            out.append(replace(best, p_self=scored[i].p_self))
         return out + scored[k:]
 
     def unknown_words(self, text: str) -> List[str]:

@@ -53,6 +53,28 @@ def training_items(directory: Path = RETIRED_DIR,
     return items, labels
 
 
+# Who a retired line's harm is about, for the detector's who-and-when regression: a disclosure is about
+# the writer now, a friend's story or a lesson someone else's, a resolved past or a safe step over. The
+# other near-miss classes (questions, figures of speech, chat) say nothing about who.
+WHO_OF_CLASS = {"friend_story": "other", "lesson": "other", "resolved_past": "over", "safe_step": "over"}
+
+
+def who_items(directory: Path = RETIRED_DIR,
+              names: Optional[List[str]] = None) -> Tuple[List[Tuple[str, ...]], List[str]]:
+    """The lines of these rounds that say who the harm is about (context turns, then the text), with
+    "self", "other" or "over" (WHO_OF_CLASS)."""
+    items: List[Tuple[str, ...]] = []
+    who: List[str] = []
+    for name in round_names(directory) if names is None else names:
+        data = load_round(name, directory)
+        for line in data["disclosures"] + data["near_misses"]:
+            label = "self" if "category" in line else WHO_OF_CLASS.get(str(line.get("class")))
+            if label:
+                items.append((*[str(t) for t in line.get("context") or []], str(line["text"])))
+                who.append(label)
+    return items, who
+
+
 def files_fingerprint(directory: Path = RETIRED_DIR) -> str:
     """Changes when a round is retired or edited, so Rasa retrains the detector."""
     digest = hashlib.sha256()
