@@ -209,8 +209,10 @@ def test_unsure_asks_a_check_in_question():
 
 
 def test_a_disclosure_intent_the_detector_rejects_outright_is_not_handed_over():
-    assert not get_detector().assess("mijn begeleider snapt me niet", "disclose_abuse", 0.6,
-                                     _disclosure(0.01, "abuse")).escalate
+    # P(about me) as the trained detector reads this message (0.60); the fitted decision weighs it, so the
+    # test does not leave it at the 1.0 of a model without the who-and-when regression.
+    rejected = {**_disclosure(0.01, "abuse"), "p_self": 0.6}
+    assert not get_detector().assess("mijn begeleider snapt me niet", "disclose_abuse", 0.6, rejected).escalate
 
 
 @pytest.mark.parametrize("intent", ["disclose_selfharm", "disclose_acute_danger"])
