@@ -26,7 +26,7 @@ LEXICON_FILE = "risk_lexicon.yml"
 FOLLOWUPS_FILE = "followups.yml"
 COMMANDS_FILE = "commands.yml"
 _VARIABLE = re.compile(r"\{([a-z_]+)\}")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the same safe loader, in C when available (10x faster)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the same safe loader, in C when available (10x faster)
 
 
 class ContentError(ValueError):
@@ -80,7 +80,7 @@ def _read_yaml(root: Path, name: str) -> Dict[str, Any]:
     """One content file as a mapping; ContentError (in Dutch) when it cannot be read."""
     try:
         with (root / name).open(encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=_LOADER)  # noqa: S506 - a safe loader
+            data = yaml.load(handle, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     except FileNotFoundError as error:
         raise ContentError(f"{name}: dit bestand ontbreekt.") from error
     except UnicodeDecodeError as error:

@@ -38,6 +38,7 @@ from bot.content import (
     HELPLINES_FILE,
     LEXICON_FILE,
     RESPONSES_DIR,
+    YAML_LOADER,
     Content,
     ContentError,
 )
@@ -112,7 +113,6 @@ class Finding:
 
 
 # --- reading YAML with line numbers and duplicate keys --------------------------------------
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -145,7 +145,7 @@ def read_yaml(path: Path, display: str) -> Tuple[Parsed, List[Finding]]:
     except UnicodeDecodeError:
         return parsed, [Finding(ERROR, display, None, "het bestand is niet opgeslagen als UTF-8. Sla het op als "
                                                       "UTF-8 (in de meeste editors: 'Opslaan als' → UTF-8).")]
-    loader = _LOADER(parsed.text)
+    loader = YAML_LOADER(parsed.text)
     node = None
     try:
         node = loader.get_single_node()
@@ -231,7 +231,7 @@ def code_facts(domain_file: Path = DOMAIN_FILE) -> Code:
     from bot.gateway import COMMAND_PAYLOADS, COMMAND_RESPONSES, FORGET_NO, FORGET_YES, MEDIA_RESPONSES
     from bot.risk.lexicon import CATEGORIES
 
-    domain = yaml.load(domain_file.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    domain = yaml.load(domain_file.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     in_code: Set[str] = set(MEDIA_RESPONSES.values()) | set(COMMAND_RESPONSES.values())
     for path in BOT_DIR.rglob("*.py"):
         if path.name != "content_check.py":
@@ -1289,7 +1289,7 @@ def _turn(topic: str, content: Content, code: Code, category: Optional[str]) -> 
 def _rule_actions() -> Dict[str, List[str]]:
     rules: Dict[str, List[str]] = {}
     for path in sorted(STORIES_DIR.glob("*.yml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
         for rule in data.get("rules") or []:
             steps = rule.get("steps") or []
             if steps and "intent" in steps[0]:

@@ -59,7 +59,6 @@ DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 LINE_ID = re.compile(r"^[a-z0-9_]{2,40}$")
 MAX_EXAMPLE_LENGTH = 300
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Indentation styles tried when a file is read; the one that writes the unchanged file back byte
 # for byte is used. A file none of them reproduces is not edited from the dashboard.
 _INDENTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 2, 0))
@@ -146,7 +145,7 @@ def response_files(root: Optional[Path] = None) -> List[Path]:
 
 def _plain_load(path: Path) -> Any:
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_LOADER)  # noqa: S506 - a safe loader
+        return yaml.load(handle, Loader=content.YAML_LOADER)  # noqa: S506 - a safe loader
 
 
 def response_file(name: str) -> str:
@@ -637,7 +636,7 @@ def prepare(kind: str, target: Dict[str, Any], new: Any) -> Change:
     _SET[kind](document.data, target, new)
     new_text = document.dump()
     # What was written must read back as exactly the new value (and the rest unchanged).
-    reread = yaml.load(new_text, Loader=_LOADER)  # noqa: S506 - a safe loader
+    reread = yaml.load(new_text, Loader=content.YAML_LOADER)  # noqa: S506 - a safe loader
     check_target = risk_identity(new) if kind == "risk_word" and new is not None else target
     if _GET[kind](reread, check_target) != new:
         raise EditError(f"{file}: het dashboard kon deze wijziging niet netjes in het bestand zetten. Er is niets "

@@ -238,6 +238,8 @@ class DisclosureDetector:
         extra_items, extra_intents = self._augment(texts, intents)
         if len(labelled) != len(labels):
             raise ValueError("the disclosure detector needs one label per labelled item")
+        if len(who) != len(who_labels):
+            raise ValueError("the who-and-when regression needs one label per item")
         extra_items, extra_intents = extra_items + list(labelled), extra_intents + list(labels)
         items = [self._prepare(item) for item in [(t,) for t in texts] + extra_items]
         prepared = [join_turns(item) for item in items]
@@ -282,8 +284,6 @@ class DisclosureDetector:
         else:
             self.categories = None
             self._only_category = names[0]
-        if len(who) != len(who_labels):
-            raise ValueError("the who-and-when regression needs one label per item")
         told = [(join_turns(self._prepare(item)), label) for item, label in zip(who, who_labels, strict=True)]
         self._fit_subject(prepared[:len(texts)], intents[:len(texts)], told)
         return self

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import yaml
 
 from bot.config import RETIRED_DIR
+from bot.content import YAML_LOADER
 from bot.risk.detector import DISCLOSURE_PREFIX
 
 # The detector's label for a retired near-miss: not a disclosure, and no NLU intent of its own.
@@ -31,26 +32,27 @@ def load_round(round_name: str, directory: Path) -> Dict[str, List[Dict[str, Any
     """One round (<directory>/<round>_*.yml): disclosures have a category, near-misses not."""
     items: List[Dict[str, Any]] = []
     for path in sorted(directory.glob(f"{round_name}_*.yml")):
-        items += yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        items += yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or []  # noqa: S506 - a safe loader
     return {"disclosures": [i for i in items if "category" in i],
             "near_misses": [i for i in items if "category" not in i]}
 
 
-def training_items(directory: Path = RETIRED_DIR,
-                   names: Optional[List[str]] = None) -> Tuple[List[Tuple[str, ...]], List[str]]:
-    """Every line of these rounds (default: all in `directory`) as the detector reads it (its context
-    turns, then the text) with its label: disclose_<category> for a disclosure, NEAR_MISS_LABEL for a
-    near-miss."""
-    items: List[Tuple[str, ...]] = []
-    labels: List[str] = []
+def _lines(directory: Path, names: Optional[List[str]]) -> Iterator[Tuple[Tuple[str, ...], Dict[str, Any]]]:
+    """Each line of these rounds (default: all in `directory`), disclosures first, as the detector reads
+    it (its context turns, then the text), with the line itself."""
     for name in round_names(directory) if names is None else names:
         data = load_round(name, directory)
-        for kind in ("disclosures", "near_misses"):
-            for line in data[kind]:
-                context = [str(t) for t in line.get("context") or []]
-                items.append((*context, str(line["text"])))
-                labels.append(DISCLOSURE_PREFIX + line["category"] if kind == "disclosures" else NEAR_MISS_LABEL)
-    return items, labels
+        for line in data["disclosures"] + data["near_misses"]:
+            yield (*[str(t) for t in line.get("context") or []], str(line["text"])), line
+
+
+def training_items(directory: Path = RETIRED_DIR,
+                   names: Optional[List[str]] = None) -> Tuple[List[Tuple[str, ...]], List[str]]:
+    """Every line of these rounds with its label: disclose_<category> for a disclosure, NEAR_MISS_LABEL
+    for a near-miss."""
+    pairs = [(item, DISCLOSURE_PREFIX + line["category"] if "category" in line else NEAR_MISS_LABEL)
+             for item, line in _lines(directory, names)]
+    return [item for item, _ in pairs], [label for _, label in pairs]
 
 
 # Who a retired line's harm is about, for the detector's who-and-when regression: a disclosure is about
@@ -61,18 +63,11 @@ WHO_OF_CLASS = {"friend_story": "other", "lesson": "other", "resolved_past": "ov
 
 def who_items(directory: Path = RETIRED_DIR,
               names: Optional[List[str]] = None) -> Tuple[List[Tuple[str, ...]], List[str]]:
-    """The lines of these rounds that say who the harm is about (context turns, then the text), with
-    "self", "other" or "over" (WHO_OF_CLASS)."""
-    items: List[Tuple[str, ...]] = []
-    who: List[str] = []
-    for name in round_names(directory) if names is None else names:
-        data = load_round(name, directory)
-        for line in data["disclosures"] + data["near_misses"]:
-            label = "self" if "category" in line else WHO_OF_CLASS.get(str(line.get("class")))
-            if label:
-                items.append((*[str(t) for t in line.get("context") or []], str(line["text"])))
-                who.append(label)
-    return items, who
+    """The lines of these rounds that say who the harm is about, with "self", "other" or "over"
+    (WHO_OF_CLASS)."""
+    pairs = [(item, "self" if "category" in line else WHO_OF_CLASS.get(str(line.get("class"))))
+             for item, line in _lines(directory, names)]
+    return [item for item, who in pairs if who], [who for _, who in pairs if who]
 
 
 def files_fingerprint(directory: Path = RETIRED_DIR) -> str:
