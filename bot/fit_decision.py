@@ -26,7 +26,7 @@ import numpy as np
 import yaml
 
 from bot.config import CONFIG_FILE, NLU_DIR, REPORTS_DIR, RETIRED_DIR, apply_tf_environment
-from bot.risk.decision import FEATURES, WEIGHTS_FILE, DecisionModel
+from bot.risk.decision import ACUTE_DISCLOSURE_INTENTS, FEATURES, WEIGHTS_FILE, DecisionModel
 from bot.risk.rounds import load_round, round_names, training_items, who_items
 from bot.training import MODEL_FILE
 
@@ -45,8 +45,6 @@ SEED = 42
 # lost two disclosures, one acute, for one false handover fewer (reports/risk_blind_round17.md). So they
 # only check the decision.
 NLU_FOLDS = 5
-# The NLU intents counted as acute in the report, as the blind rounds count severity.
-ACUTE_NLU_INTENTS = ("disclose_selfharm", "disclose_acute_danger", "disclose_runaway")
 
 
 def _component(suffix: str) -> Dict[str, Any]:
@@ -157,9 +155,16 @@ def _row(detector: Any, text: str, ranking: List[Dict[str, Any]], prediction: Di
     intent, confidence, fallback, top = classifier_view(ranking, ranking[0] if ranking else {})
     result = detector.assess(text, intent, confidence, prediction, fallback, top, decide=False)
     features = result.signals.features() if result.signals else None
-    return ([features[f] for f in FEATURES] if features else None,
-            (result.escalate, result.check_in or result.must_check_in, result.escalate and result.severity == "acute",
-             bool(result.signals and result.signals.may_add_handover)))
+    return [features[f] for f in FEATURES] if features else None, rule_verdict(result)
+
+
+def rule_verdict(result: Any) -> Tuple[bool, bool, bool, bool, bool]:
+    """What the decision needs of the rules' Assessment: (hand over, check-in, acute handover, the
+    decision may add a handover, the decision must keep the acute handover)."""
+    acute = result.escalate and result.severity == "acute"
+    signals = result.signals
+    return (result.escalate, result.check_in or result.must_check_in, acute,
+            bool(signals and signals.may_add_handover), bool(acute and signals and signals.classifier_reads_acute))
 
 
 def signal_rows(names: List[str], predictions: Dict[str, List[Dict[str, Any]]], folds: Dict[str, List[Dict[str, Any]]],
@@ -187,7 +192,7 @@ def signal_rows(names: List[str], predictions: Dict[str, List[Dict[str, Any]]], 
             x, rule = _row(detector, example["text"], example["ranking"], example["prediction"])
             X.append(x), rules.append(rule)
         rows[fold] = {"X": X, "rules": rules, "y": [e["intent"].startswith("disclose_") for e in examples],
-                      "acute": [e["intent"] in ACUTE_NLU_INTENTS for e in examples]}
+                      "acute": [e["intent"] in ACUTE_DISCLOSURE_INTENTS for e in examples]}
     return rows
 
 
@@ -203,15 +208,15 @@ def _fit(rows: Dict[str, Any], names: List[str]) -> DecisionModel:
 
 def _verdicts(model: DecisionModel, round_rows: Dict[str, Any]) -> List[Tuple[bool, bool]]:
     """(hand over, check-in) per line, as RiskDetector.assess decides with this model: a handover for
-    self-harm or danger now that the model turns down still gets the check-in, and the model adds a
-    handover only where Signals.may_add_handover."""
+    self-harm or danger now that the model turns down still gets the check-in, one the classifier reads
+    as acute is kept, and the model adds a handover only where Signals.may_add_handover."""
     out = []
     for x, rule in zip(round_rows["X"], round_rows["rules"], strict=True):
         if x is None:
             out.append(rule[:2])
             continue
         score = model.score_features(dict(zip(FEATURES, x, strict=True)))
-        hand_over = bool(score >= model.hand_over_at and (rule[0] or rule[3]))
+        hand_over = bool(rule[4] or (score >= model.hand_over_at and (rule[0] or rule[3])))
         unsure = model.check_in_at <= score < model.hand_over_at
         out.append((hand_over, not hand_over and (unsure or rule[2])))
     return out

@@ -81,9 +81,26 @@ def test_the_decision_turns_down_a_handover_it_reads_as_no_disclosure(decide_wit
 @pytest.mark.parametrize("intent, category", [("disclose_selfharm", "selfharm"),
                                               ("disclose_acute_danger", "acute_danger")])
 def test_a_turned_down_handover_for_self_harm_or_danger_now_still_names_113_and_112(decide_with, intent, category):
+    """The classifier fell back; the detector read self-harm or danger now."""
+    args = ("het hoeft allemaal niet meer", intent, 0.3, _disclosure(0.7, category, acute=0.7))
+    rules = get_detector().assess(*args, fallback=True, decide=False)
+    assert rules.escalate and rules.severity == "acute"
     decide_with(SURE_NO)
-    result = get_detector().assess("het hoeft allemaal niet meer", intent, 0.7, _disclosure(0.4, category))
+    result = get_detector().assess(*args, fallback=True)
     assert not result.escalate and result.must_check_in and result.check_in
+
+
+@pytest.mark.parametrize("intent, category", [("disclose_selfharm", "selfharm"),
+                                              ("disclose_acute_danger", "acute_danger")])
+def test_the_decision_keeps_an_acute_handover_the_classifier_reads_as_acute(decide_with, intent, category):
+    decide_with(SURE_NO)
+    result = get_detector().assess("ik zou me willen ophangen", intent, 0.7, _disclosure(0.4, category))
+    assert result.escalate and result.severity == "acute" and result.category == category
+    assert result.decision_score == pytest.approx(0.0, abs=1e-3)  # the score is kept for the case page
+    # Read as something else by the classifier, the same handover is the decision's to turn down.
+    other = get_detector().assess("ik zou me willen ophangen", intent, 0.4, _disclosure(0.7, category, acute=0.7),
+                                  top_intent="feeling_bad")
+    assert not other.escalate and other.must_check_in
 
 
 @pytest.mark.parametrize("text", ["ik wil dood", "ik wil zelfmoord plegen"])
@@ -172,17 +189,17 @@ def test_broken_weights_leave_the_rules_in_charge(tmp_path, broken):
 
 def test_the_fit_reports_what_the_detector_decides(decide_with):
     """bot.fit_decision scores the rounds from stored signals; it must decide as assess() does."""
-    from bot.fit_decision import _verdicts
+    from bot.fit_decision import _verdicts, rule_verdict
 
     cases = [("hij wil dat ik naar hem toe kom", "disclose_grooming", 0.9, _disclosure(0.9, "grooming")),
              ("het hoeft allemaal niet meer", "disclose_selfharm", 0.7, _disclosure(0.4, "selfharm")),
              ("het is weer gebeurd", "feeling_bad", 0.8, _disclosure(0.2, "abuse")),
+             ("het hoeft niet meer", "disclose_selfharm", 0.4, _disclosure(0.7, "selfharm", 0.7), False, "feeling_bad"),
              ("ik wil dood", "disclose_selfharm", 0.9, _disclosure(0.9, "selfharm"))]
     for model in (SURE_YES, SURE_NO, UNSURE, _model(0.0, logit_p=1.0, about_self=-0.5)):
         decide_with(model)
         rules = [get_detector().assess(*case, decide=False) for case in cases]
         rows = {"X": [[r.signals.features()[f] for f in FEATURES] if r.signals else None for r in rules],
-                "rules": [(r.escalate, r.check_in or r.must_check_in, r.escalate and r.severity == "acute",
-                           bool(r.signals and r.signals.may_add_handover)) for r in rules]}
+                "rules": [rule_verdict(r) for r in rules]}
         decided = [get_detector().assess(*case) for case in cases]
         assert _verdicts(model, rows) == [(d.escalate, d.check_in or d.must_check_in) for d in decided]

@@ -15,7 +15,9 @@ check-in), and without Rasa the lexicon decides alone: this module only runs whe
 Without a valid weights file the rules decide alone, as before. The regression may turn a handover
 down (a turned-down self-harm or danger-now handover gets the check-in), but it adds one only where
 the classifier read a disclosure or fell back (Signals.may_add_handover): it was first fitted on the
-hard cases of the blind rounds alone, and handed over ordinary topic questions.
+hard cases of the blind rounds alone, and handed over ordinary topic questions. It never turns down
+an acute handover that the classifier itself reads as self-harm, danger now or running away
+(Signals.classifier_reads_acute).
 
 The weights live in decision_weights.json, next to this file, and are refitted by
 `python -m bot.fit_decision` (about twenty minutes) when a blind round is retired or a rule changes.
@@ -34,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "decision_weights.json"
 ACUTE_INTENTS = ("disclose_selfharm", "disclose_acute_danger")
+# The intents of a disclosure that cannot wait; the decision keeps the rules' acute handover for them.
+ACUTE_DISCLOSURE_INTENTS = (*ACUTE_INTENTS, "disclose_runaway")
 SAFE_STEP_INTENT = "tell_safe_step"
 DISCLOSURE_PREFIX = "disclose_"
 QUESTION_INTENT_PREFIX = "ask_"
@@ -68,6 +72,14 @@ class Signals:
         ordinary topic questions: in 5-fold cross-validation of the NLU data, 443 non-disclosure
         examples against the rules' 338 (macro-F1 0.894 -> 0.882); with this guard 314 (0.898)."""
         return self.fallback or self.top_intent.startswith(DISCLOSURE_PREFIX)
+
+    @property
+    def classifier_reads_acute(self) -> bool:
+        """Whether the classifier's best intent is an acute disclosure. The decision may not turn down the
+        rules' acute handover then: with round 18 in its fit it turned down 13 of the NLU folds' acute
+        disclosures ("ik zou me willen ophangen", "ik snij"), 11 of them read so by the classifier
+        (reports/risk_blind_round19.md)."""
+        return not self.fallback and self.top_intent in ACUTE_DISCLOSURE_INTENTS
 
     def features(self) -> Dict[str, float]:
         return {

@@ -139,6 +139,8 @@ class RiskDetector:
         """The fitted decision over the rules' verdict: hand over at hand_over_at, the check-in below it."""
         score = model.score(result.signals)
         result.decision_score = round(score, 4)
+        if result.escalate and result.severity == "acute" and result.signals.classifier_reads_acute:
+            return result
         if score >= model.hand_over_at and (result.escalate or result.signals.may_add_handover):
             if result.escalate:
                 return result
