@@ -19,7 +19,10 @@ CONTRACT = {
 # "The hardest moments" in bot/data/INTENTS.md: trained here before the domain answers them.
 HARDEST_MOMENTS = {"tell_regret_sent_image", "ask_send_picture", "share_personal_details", "express_distress"}
 MIN_EXAMPLES = 80
-MAX_OUT_OF_SCOPE = 650
+# out_of_scope may not swamp the other intents. Raised from 650 with the contrast data of round 20:
+# figures of speech, approved leave and crushes between peers are out_of_scope by the guide
+# (reports/risk_blind_round20.md).
+MAX_OUT_OF_SCOPE = 950
 
 
 def blocks():
