@@ -94,11 +94,11 @@ def test_a_turned_down_handover_for_self_harm_or_danger_now_still_names_113_and_
                                               ("disclose_acute_danger", "acute_danger")])
 def test_the_decision_keeps_an_acute_handover_the_classifier_reads_as_acute(decide_with, intent, category):
     decide_with(SURE_NO)
-    result = get_detector().assess("ik zou me willen ophangen", intent, 0.7, _disclosure(0.4, category))
+    result = get_detector().assess("het hoeft allemaal niet meer", intent, 0.7, _disclosure(0.4, category))
     assert result.escalate and result.severity == "acute" and result.category == category
     assert result.decision_score == pytest.approx(0.0, abs=1e-3)  # the score is kept for the case page
     # Read as something else by the classifier, the same handover is the decision's to turn down.
-    other = get_detector().assess("ik zou me willen ophangen", intent, 0.4, _disclosure(0.7, category, acute=0.7),
+    other = get_detector().assess("het hoeft allemaal niet meer", intent, 0.4, _disclosure(0.7, category, acute=0.7),
                                   top_intent="feeling_bad")
     assert not other.escalate and other.must_check_in
 
