@@ -65,9 +65,13 @@ def test_make_run_answers_risk_at_once_then_rasa_takes_over_and_is_restarted(sam
 
         conversation = pseudonymiser_for(load_settings()).conversation_id("telegram", str(chat))
         db = open_db(data / "sam.db")
-        names = [r[0] for r in db.execute("SELECT response FROM outbox WHERE conversation_id = ? "
-                                          "AND status = 'sent' ORDER BY sent_at, id", [conversation])]
-        assert names == ["utter_failsafe_risk", "utter_handover_selfharm", "utter_handover_helplines"]
+
+        def sent():
+            return [r[0] for r in db.execute("SELECT response FROM outbox WHERE conversation_id = ? "
+                                             "AND status = 'sent' ORDER BY sent_at, id", [conversation])]
+        # Telegram has the third message a moment before the sender marks its row sent.
+        telegram.wait_for(lambda: len(sent()) >= 3, 15)
+        assert sent() == ["utter_failsafe_risk", "utter_handover_selfharm", "utter_handover_helplines"]
         # Kill Rasa: the supervisor starts it again; meanwhile the fail-safe answers.
         rasa = [pid for pid, command in child_pids(process.pid).items() if "bot.rasa_cli run" in command]
         assert rasa, child_pids(process.pid)
