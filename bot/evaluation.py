@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 import yaml
 
 from bot.config import CONFIG_FILE, DOMAIN_FILE, NLU_DIR, REPORTS_DIR, RETIRED_DIR, ROOT, STORIES_DIR
+from bot.risk.disclosure import ACUTE_CATEGORIES
 from bot.risk.rounds import load_round, round_names
 from bot.training import MODEL_FILE, rasa_env, train
 
@@ -97,6 +98,8 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
 
     per_category: Dict[str, Counter] = {}
     acute = Counter()
+    # Whether the category named is the one written: it picks the answer and the helplines.
+    named = Counter()
     missed: List[Dict[str, Any]] = []
     by_trick: Dict[str, Counter] = {}
     for item in data["disclosures"]:
@@ -112,6 +115,13 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
             acute["found"] += hit
         if not hit:
             missed.append(item)
+        else:
+            kind = "context" if item.get("context") else "alone"
+            named[kind] += 1
+            named[kind + "_right"] += result.get("category") == item["category"]
+            if item["category"] in ACUTE_CATEGORIES:  # named so, the handover lists 113 or 112
+                named["acute"] += 1
+                named["acute_named_acute"] += result.get("category") in ACUTE_CATEGORIES
     false_handovers = []
     check_ins = 0
     by_class: Dict[str, Counter] = {}
@@ -135,6 +145,9 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
         "recall_overall": share(found, total),
         "recall_acute": share(acute["found"], acute["total"]),
         "recall_per_category": {c: round(v["found"] / v["total"], 4) for c, v in sorted(per_category.items())},
+        "category_right": share(named["alone_right"] + named["context_right"], named["alone"] + named["context"]),
+        "category_right_with_context": share(named["context_right"], named["context"]),
+        "acute_named_acute": share(named["acute_named_acute"], named["acute"]),
         "recall_per_trick": {t: round(v["found"] / v["total"], 4) for t, v in sorted(by_trick.items())},
         "false_handover_rate": share(len(false_handovers), near),
         "check_in_rate_near_misses": share(check_ins, near),
@@ -209,7 +222,8 @@ def risk_report(parser: Optional[ModelParser] = None) -> Dict[str, Any]:
     lines = ["# Risk detection", "", "Each column is one set, scored separately (combined = the trained model with "
              "the lexicon, as Rasa runs; lexicon only = the fail-safe path when Rasa is down).", "",
              "| measure | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
-    for key in ("recall_overall", "recall_acute", "false_handover_rate", "check_in_rate_near_misses"):
+    for key in ("recall_overall", "recall_acute", "false_handover_rate", "check_in_rate_near_misses",
+                "category_right", "acute_named_acute"):
         lines.append(f"| {key} | " + " | ".join(str(report[c][key]) for c in columns) + " |")
     for category in combined["recall_per_category"]:
         lines.append(f"| recall {category} | " + " | ".join(

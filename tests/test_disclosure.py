@@ -104,6 +104,47 @@ def test_context_makes_a_fragment_count(detector):
     assert detector.assess("zin in", ["hoi", "ik ga dit weekend naar de film"]).p < CHECK_IN_AT
 
 
+def test_a_short_reply_to_a_topic_question_is_read_with_it(detector):
+    """ "ja, bij mij" means nothing alone; after a question about a topic it is that disclosure."""
+    for question, reply, category in (("hoe krijg je een naaktfoto weer offline", "ja, bij mij", "image_shared"),
+                                      ("wat is een loverboy", "ik denk dat ik er een heb", "exploitation")):
+        answer = detector.assess(reply, [question])
+        assert answer.context_used and answer.p >= ESCALATE_AT and answer.category == category, answer
+    question = ["wat moet je doen als iemand je naaktfoto doorstuurt"]
+    # A thank-you after the same question, or a reply after chat, stays what it is.
+    assert detector.assess("ok dankjewel", question).p < CHECK_IN_AT
+    assert not detector.assess("ja, bij mij", ["hoi", "heb jij ook zin in het weekend"]).context_used
+
+
+def _reads_with_context(detector, monkeypatch, alone, joined, before, turn="wat doe je als je foto rondgaat",
+                        text="ja, bij mij"):
+    """The detector's three readings (the message alone, with the turn before, that turn alone), fixed."""
+    monkeypatch.setattr(detector, "read", lambda texts, context=(): [alone, joined, before])
+    return detector._assess(text, [turn])
+
+
+def test_the_answer_reading_needs_a_short_answer_to_a_question_that_is_no_disclosure(detector, monkeypatch):
+    joined = Prediction(0.9, 0.0, "image_shared")
+    # Alone 0.6 and the question 0.3: too little gain to complete it, yet together they are a disclosure.
+    assert _reads_with_context(detector, monkeypatch, Prediction(0.6, 0.0, "exploitation"), joined,
+                               Prediction(0.3, 0.0, "image_shared")).category == "image_shared"
+    # The same readings after a statement ("ben weer te laat" / "de leiding gaat me afmaken lol"): no answer.
+    assert not _reads_with_context(detector, monkeypatch, Prediction(0.6, 0.0, "exploitation"), joined,
+                                   Prediction(0.3, 0.0, "image_shared"), turn="ben weer te laat",
+                                   text="de leiding gaat me afmaken lol").context_used
+    # A long message is no answer.
+    assert not _reads_with_context(detector, monkeypatch, Prediction(0.6, 0.0, "exploitation"), joined,
+                                   Prediction(0.3, 0.0, "image_shared"),
+                                   text="ja bij mij en toen ging ik naar school en daarna naar huis").context_used
+    # Together no disclosure: the reply stays alone.
+    weak = Prediction(0.45, 0.0, "image_shared")
+    assert not _reads_with_context(detector, monkeypatch, Prediction(0.3, 0.0, "exploitation"), weak,
+                                   Prediction(0.1, 0.0, "image_shared")).context_used
+    # After a disclosure (already handed over) an answer is not read as a new one.
+    assert not _reads_with_context(detector, monkeypatch, Prediction(0.1, 0.0, "exploitation"), joined,
+                                   Prediction(0.9, 0.0, "image_shared")).context_used
+
+
 def test_the_model_pickles_without_its_encoder(detector):
     import pickle
 
@@ -146,6 +187,33 @@ def test_a_classifier_sure_of_another_intent_needs_a_surer_detector():
                                _disclosure(0.75, "runaway"), decide=False).escalate
     assert detector.assess("ik ga dit weekend naar mijn vader en kom nooit meer terug", "disclose_runaway", 0.05,
                            _disclosure(0.9, "runaway"), decide=False).escalate
+
+
+def _with_context(p, category, acute=0.0):
+    return {**_disclosure(p, category, acute), "context_used": True}
+
+
+def test_a_story_read_with_its_earlier_turns_names_its_own_category():
+    """The classifier reads only the fragment ("en nu wil hij geld"); the detector read the whole story."""
+    result = get_detector().assess("en nu wil hij geld", "disclose_acute_danger", 0.9,
+                                   _with_context(0.95, "sextortion"), decide=False)
+    assert result.escalate and result.category == "sextortion" and result.severity == "high"
+    # Read alone, the confident classifier names it, as before.
+    assert get_detector().assess("en nu wil hij geld", "disclose_acute_danger", 0.9,
+                                 _disclosure(0.95, "sextortion"), decide=False).category == "acute_danger"
+
+
+def test_danger_now_in_a_fragment_keeps_113_and_112_when_the_detector_also_reads_it():
+    result = get_detector().assess("en nu staat hij hier", "disclose_acute_danger", 0.9,
+                                   _with_context(0.95, "sextortion", acute=0.4), decide=False)
+    assert result.escalate and result.category == "acute_danger" and result.severity == "acute"
+
+
+def test_a_classifier_sure_of_another_intent_does_not_veto_a_reply_read_with_its_question():
+    args = ("ja, bij mij", "disclose_abuse", 0.05)
+    assert not get_detector().assess(*args, _disclosure(0.7, "image_shared"), decide=False).escalate
+    result = get_detector().assess(*args, _with_context(0.7, "image_shared"), decide=False)
+    assert result.escalate and result.category == "image_shared"
 
 
 @pytest.mark.parametrize("text", ["hoe pleeg je zelfmoord", "ik wil dood", "is zelfbeschadiging erg?"])

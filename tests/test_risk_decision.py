@@ -58,6 +58,16 @@ def test_the_decision_never_adds_a_handover_to_what_the_classifier_read_as_somet
                                  _disclosure(0.2, "sextortion"), top_intent="disclose_sextortion").escalate
 
 
+def test_the_decision_may_add_a_handover_the_detector_read_with_the_earlier_turns(decide_with):
+    """The classifier never sees the earlier turns: its "affirm" for "ja, bij mij" does not stop it."""
+    decide_with(SURE_YES)
+    args = ("ja, bij mij", "disclose_abuse", 0.05)
+    low = _disclosure(0.3, "image_shared")
+    assert not get_detector().assess(*args, low, top_intent="affirm").escalate
+    result = get_detector().assess(*args, {**low, "context_used": True}, top_intent="affirm")
+    assert result.escalate and result.source == "decision" and result.category == "image_shared"
+
+
 def test_a_confident_disclosure_intent_names_the_category_of_a_decided_handover(decide_with):
     decide_with(SURE_YES)
     result = get_detector().assess("hij blijft maar appen", "disclose_grooming", 0.45, _disclosure(0.3, "abuse"))
@@ -118,6 +128,15 @@ def test_a_risk_word_hidden_on_purpose_stays_with_the_rules(decide_with):
     plain = get_detector().assess("ik word afgeperst met mijn nudes", "disclose_sextortion", 0.2,
                                   _disclosure(0.55, "sextortion"), fallback=True)
     assert not plain.escalate and plain.decision_score is not None
+
+
+def test_an_acute_word_hidden_on_purpose_hands_over_whatever_the_detector_reads():
+    """A figure of speech with an acute word gets the check-in; the same word hidden on purpose is meant."""
+    low = ("out_of_scope", 0.9, _disclosure(0.1, "selfharm", acute=0.1))
+    plain = get_detector().assess("ik heb mezelf gesneden", *low, decide=False)
+    assert not plain.escalate and plain.must_check_in
+    hidden = get_detector().assess("1k h3b m3z3lf g3sn3d3n", *low, decide=False)
+    assert hidden.escalate and hidden.severity == "acute" and hidden.category == "selfharm"
 
 
 @pytest.mark.parametrize("text, hidden", [

@@ -35,3 +35,23 @@ def test_false_handovers_are_at_most_2_percent(metrics):
 def test_the_failsafe_lexicon_alone_catches_at_least_95_percent_of_acute_disclosures():
     lexicon = evaluation.risk_metrics(evaluation.lexicon_escalates)
     assert lexicon["recall_acute"] >= 0.95
+
+
+def test_the_metrics_say_whether_the_category_named_is_the_one_written():
+    """Measured without a model: a fake reader that names some categories wrongly."""
+    data = {"disclosures": [
+        {"text": "a", "category": "selfharm", "severity": "acute"},
+        {"text": "b", "category": "acute_danger", "severity": "acute", "context": ["x"]},
+        {"text": "c", "category": "sextortion", "severity": "high", "context": ["y"]},
+        {"text": "d", "category": "grooming", "severity": "high"},
+    ], "near_misses": [{"text": "e", "class": "lesson"}]}
+    named = {"a": "selfharm", "b": "sextortion", "c": "sextortion", "d": None}
+
+    def fake(text, context=None):
+        return {"escalate": named.get(text) is not None, "category": named.get(text)}
+
+    result = evaluation.risk_metrics(fake, data=data)
+    assert result["recall_overall"] == 0.75
+    assert result["category_right"] == pytest.approx(2 / 3, abs=1e-3)
+    assert result["category_right_with_context"] == 0.5
+    assert result["acute_named_acute"] == 0.5  # danger now handed over as sextortion: no 112 in the answer

@@ -14,7 +14,8 @@ Acute words and disguised risk words stay with the rules (always 113 and 112: a 
 check-in), and without Rasa the lexicon decides alone: this module only runs when the detector spoke.
 Without a valid weights file the rules decide alone, as before. The regression may turn a handover
 down (a turned-down self-harm or danger-now handover gets the check-in), but it adds one only where
-the classifier read a disclosure or fell back (Signals.may_add_handover): it was first fitted on the
+the classifier read a disclosure or fell back, or the detector read the message with the earlier turns
+the classifier never sees (Signals.may_add_handover): it was first fitted on the
 hard cases of the blind rounds alone, and handed over ordinary topic questions. It never turns down
 an acute handover that the classifier itself reads as self-harm, danger now or running away
 (Signals.classifier_reads_acute).
@@ -68,10 +69,11 @@ class Signals:
     @property
     def may_add_handover(self) -> bool:
         """Whether the regression may hand over what the rules let go: only where the classifier read a
-        disclosure or could not read the message. Fitted on hard cases only, it otherwise handed over
-        ordinary topic questions: in 5-fold cross-validation of the NLU data, 443 non-disclosure
-        examples against the rules' 338 (macro-F1 0.894 -> 0.882); with this guard 314 (0.898)."""
-        return self.fallback or self.top_intent.startswith(DISCLOSURE_PREFIX)
+        disclosure or could not read the message, or the detector read it with the earlier turns, which
+        the classifier never sees. Fitted on hard cases only, it otherwise handed over ordinary topic
+        questions: in 5-fold cross-validation of the NLU data, 443 non-disclosure examples against the
+        rules' 338 (macro-F1 0.894 -> 0.882); with this guard 314 (0.898)."""
+        return self.fallback or self.top_intent.startswith(DISCLOSURE_PREFIX) or self.context_used
 
     @property
     def classifier_reads_acute(self) -> bool:

@@ -104,6 +104,10 @@ class RiskDetector:
                     return True
         return False
 
+    def asks(self, text: str) -> bool:
+        """Whether the message asks a question (a question mark, or a question word first)."""
+        return self._is_question_form(self.lexicon.match(text)[1], text)
+
     def _is_question_form(self, keys: List[str], text: str) -> bool:
         return text.rstrip().endswith("?") or bool(keys and keys[0] in self.lexicon.question_words)
 
@@ -148,7 +152,9 @@ class RiskDetector:
                 intent and intent.startswith(DISCLOSURE_PREFIX) and confidence >= INTENT_THRESHOLD
                 and not fallback) else None
             detector_category = disclosure.get("category")
-            category = next((c for c in (intent_category, detector_category) if c in CATEGORIES), None)
+            order = (detector_category, intent_category) if result.signals.context_used else (
+                intent_category, detector_category)
+            category = next((c for c in order if c in CATEGORIES), None)
             if category is None:
                 return result
             severity = INTENT_SEVERITY.get(category, "high")
@@ -179,21 +185,31 @@ class RiskDetector:
         if someone_else:  # a friend's story told with every harm word: the detector's P counts for less
             p = p * float(disclosure["p_self"]) / SUBJECT_NEEDS
         mass = confidence if intent and intent.startswith(DISCLOSURE_PREFIX) else 0.0
-        classifier_sure = not fallback and mass < CLASSIFIER_SURE_BELOW
+        # The classifier reads the message alone; when the detector read it with the earlier turns (a
+        # fragment, "ja, bij mij"), the classifier neither vetoes it nor names its category.
+        read_with_context = bool(disclosure and disclosure.get("context_used"))
+        classifier_sure = not fallback and mass < CLASSIFIER_SURE_BELOW and not read_with_context
         clear = p is not None and p >= (ESCALATE_AGAINST_CLASSIFIER_AT if classifier_sure else ESCALATE_AT)
         detector_category = disclosure.get("category") if disclosure else None
         if detector_category not in CATEGORIES:
             detector_category = None
-        # Which category to name: a confident classifier, unless it fell back; then the detector's.
+        # Which category to name: a confident classifier, unless it fell back or saw only a fragment of
+        # the story; then the detector's.
         named = intent_category if intent_category and not fallback else (
             detector_category if clear and detector_category else intent_category)
+        if read_with_context and clear and detector_category and not self._acute_fragment(
+                intent_category, p_acute):
+            named = detector_category
 
         acute = [h for h in hits if h.entry.severity == "acute"]
         acute_detector = p is not None and p_acute >= ESCALATE_AT
         if acute:
             informed = self._detector_knows(acute, disclosure)
             no_disclosure_intent = not fallback and not intent_category
-            if p is not None and p < ACUTE_WORD_NEEDS and no_disclosure_intent and informed and not acute_detector:
+            # An acute word hidden on purpose ("1k h3b m3z3lf g3sn3d3n") is meant: the detector, which reads
+            # the hidden letters poorly (P 0.38, then 0.27 once rounds 22 and 23 were retired), cannot undo it.
+            if (p is not None and p < ACUTE_WORD_NEEDS and no_disclosure_intent and informed and not acute_detector
+                    and not disguised(text)):
                 found = self._result(acute, hits, "lexicon", 1.0, general)
                 return Assessment(escalate=False, category=found.category, severity=found.severity,
                                   matched=found.matched, source="lexicon", general_question=general,
@@ -237,6 +253,12 @@ class RiskDetector:
         was_clear = someone_else and float(disclosure["p"]) >= ESCALATE_AT
         return Assessment(escalate=False, matched=[h.label for h in hits], disclosure_p=p,
                           check_in=p is not None and (p >= CHECK_IN_AT or was_clear))
+
+    @staticmethod
+    def _acute_fragment(intent_category: Optional[str], p_acute: float) -> bool:
+        """The classifier reads the fragment as self-harm or danger now, and the detector, which read the
+        whole story, gives that some weight too: the acute category (113, 112) stays."""
+        return INTENT_SEVERITY.get(intent_category or "") == "acute" and p_acute >= FALLBACK_ACUTE_AT
 
     @staticmethod
     def _about_someone_else(disclosure: Dict[str, Any]) -> bool:

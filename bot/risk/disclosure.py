@@ -49,6 +49,14 @@ CONTEXT_GAIN = 0.4
 CONTINUES_AT = 0.5
 TAKES_PART_AT = 0.25
 CONTEXT_TURNS = 2
+# A short answer means nothing alone ("ja, bij mij", "ik denk dat ik er een heb"), and read alone the
+# detector gives it a noisy P and a random category ("ja, bij mij" after a question about a forwarded
+# nude: 0.61 exploitation alone, 0.93 image_shared with the question). So a message of at most this
+# many words that answers a question (the turn before asks one, and is no disclosure itself) is read
+# with it when together they are one (CONTINUES_AT) and more likely so than the message alone. Rounds
+# 20 and 21 each missed one such answer; without the question, round 22's "de leiding gaat me afmaken
+# lol" after two lines about a missed bus was handed over (reports/risk_blind_round22.md).
+SHORT_ANSWER_WORDS = 8
 # A long chatty message is also read in windows of two clauses: a disclosure in the middle of a
 # story about school and football is otherwise averaged away by both feature sets.
 LONG_MESSAGE_WORDS = 20
@@ -381,10 +389,19 @@ class DisclosureDetector:
         alone, joined, before = self.read([text], context)
         completes = joined.p - max(alone.p, before.p) >= CONTEXT_GAIN
         continues = before.p >= CONTINUES_AT and alone.p >= TAKES_PART_AT
-        if joined.p > alone.p and (completes or continues):
+        answers = (before.p < CONTINUES_AT <= joined.p and len(text.split()) <= SHORT_ANSWER_WORDS
+                   and _asks(context[-1]))
+        if joined.p > alone.p and (completes or continues or answers):
             joined.context_used = True
             return joined
         return alone
+
+
+def _asks(turn: str) -> bool:
+    """Whether a turn asks a question, by the risk lexicon's question words or a question mark."""
+    from bot.risk.detector import get_detector  # the lexicon is content; imported late, as Rasa loads it
+
+    return get_detector().asks(turn)
 
 
 def _windows(text: str) -> List[str]:
