@@ -13,6 +13,7 @@ import pytest
 import bot.risk.detector as detector_module
 from bot.risk import get_detector
 from bot.risk.decision import FEATURES, WEIGHTS_FILE, DecisionModel, Signals, decision_model, parse_model
+from bot.risk.detector import ACUTE_NAMES_AT
 from bot.risk.disclosure import Prediction
 from bot.risk.normalise import disguised
 from bot.risk.rounds import round_names
@@ -66,6 +67,43 @@ def test_the_decision_may_add_a_handover_the_detector_read_with_the_earlier_turn
     assert not get_detector().assess(*args, low, top_intent="affirm").escalate
     result = get_detector().assess(*args, {**low, "context_used": True}, top_intent="affirm")
     assert result.escalate and result.source == "decision" and result.category == "image_shared"
+
+
+def test_a_handover_the_detector_reads_as_acute_is_named_so_whatever_the_classifier_named_it(decide_with):
+    """The classifier names it image_shared (no 112); the detector reads danger now: 112 it is."""
+    decide_with(SURE_YES)
+    text = "die man staat bij school ik zie hem bij het hek hij zwaait naar mij"
+    acute = ("disclose_image_shared", 0.7, _disclosure(0.99, "acute_danger", acute=0.4))
+    result = get_detector().assess(text, *acute)
+    assert result.escalate and result.category == "acute_danger" and result.severity == "acute"
+    assert 0.2 < ACUTE_NAMES_AT <= 0.4
+    # The rules' verdict, which the decision (and its acute guard) reads, keeps the classifier's name.
+    assert get_detector().assess(text, *acute, decide=False).category == "image_shared"
+    # Under ACUTE_NAMES_AT, or with a detector that reads another category, the classifier's name stays.
+    for disclosure in (_disclosure(0.99, "acute_danger", acute=0.2), _disclosure(0.99, "grooming", acute=0.6)):
+        result = get_detector().assess(text, "disclose_image_shared", 0.7, disclosure)
+        assert result.escalate and result.category == "image_shared" and result.severity == "high"
+
+
+def test_a_handover_the_decision_turns_down_stays_turned_down_whatever_the_detector_names(decide_with):
+    """Naming comes after the decision: a turned-down handover is not made acute (and kept by the guard)."""
+    decide_with(SURE_NO)
+    result = get_detector().assess("wat gebeurt er als je wegloopt, krijg je straf? ik ben het niet van plan",
+                                   "disclose_runaway", 0.8, _disclosure(0.9, "selfharm", acute=0.5))
+    assert not result.escalate and not result.must_check_in
+
+
+def test_a_handover_the_decision_adds_is_named_acute_when_the_detector_reads_it_so(decide_with):
+    """A question form the rules let go; the decision hands it over, named as the classifier reads it
+    (grooming), unless the detector reads self-harm."""
+    decide_with(SURE_YES)
+    text = "wat als je een plek hebt gevonden waar niemand je vindt"
+    for p_acute, category, severity in ((0.35, "selfharm", "acute"), (0.1, "grooming", "high")):
+        args = (text, "disclose_grooming", 0.7, _disclosure(0.4, "selfharm", acute=p_acute))
+        assert not get_detector().assess(*args, decide=False).escalate
+        result = get_detector().assess(*args)
+        assert result.escalate and result.source == "decision", result
+        assert (result.category, result.severity) == (category, severity)
 
 
 def test_a_confident_disclosure_intent_names_the_category_of_a_decided_handover(decide_with):

@@ -63,6 +63,14 @@ ACUTE_SHARE = 0.5
 FALLBACK_ACUTE_AT = 0.30
 # Severity when only the NLU intent says "disclosure".
 INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
+# A handover named for another category still gets the acute lines (113, 112) when the detector reads
+# self-harm or danger now with at least this P(acute): the classifier named "heb een plek gevonden waar
+# niemand me vindt, ga er vannacht naartoe" running away, "die man van roblox staat bij school"
+# image_shared. Left out over rounds 1 to 21, 83 of about 1,700 handed-over disclosures of self-harm or
+# danger now were named for a category without those lines; at 0.30, 40 acute disclosures get them,
+# and 17 other disclosures are named danger now or self-harm instead (reports/risk_blind_round24.md).
+# Only the name changes, after the decision: which messages are handed over stays the same.
+ACUTE_NAMES_AT = 0.30
 
 
 def rank(severity: Optional[str]) -> int:
@@ -119,6 +127,13 @@ class RiskDetector:
         `top_intent`: its best intent other than the fallback (defaults to `intent`).
         With the detector there, the rules' verdict and the signals they read go to the fitted decision
         (bot/risk/decision.py), except for acute words; `decide=False` returns the rules' verdict alone."""
+        result = self._assess(text, intent, confidence, disclosure, fallback, top_intent, decide)
+        # Named last: a name must not change what the decision decides (its acute guard reads the rules'
+        # severity; named before it, a how-to question about running away was kept as self-harm).
+        return self._name_acute(result, disclosure) if decide else result
+
+    def _assess(self, text: str, intent: Optional[str], confidence: float, disclosure: Optional[Dict[str, Any]],
+                fallback: bool, top_intent: Optional[str], decide: bool) -> Assessment:
         hits, keys = self.lexicon.match(text)
         result = self._by_rules(text, hits, keys, intent, confidence, disclosure, fallback)
         if disclosure is None or any(h.entry.severity == "acute" for h in hits):
@@ -253,6 +268,17 @@ class RiskDetector:
         was_clear = someone_else and float(disclosure["p"]) >= ESCALATE_AT
         return Assessment(escalate=False, matched=[h.label for h in hits], disclosure_p=p,
                           check_in=p is not None and (p >= CHECK_IN_AT or was_clear))
+
+    @staticmethod
+    def _name_acute(result: Assessment, disclosure: Optional[Dict[str, Any]]) -> Assessment:
+        """A handover the detector reads as self-harm or danger now (ACUTE_NAMES_AT) is named so, with its
+        lines, whatever the classifier or the lexicon named it."""
+        if not (result.escalate and disclosure) or result.severity == "acute":
+            return result
+        category = disclosure.get("category")
+        if INTENT_SEVERITY.get(category or "") == "acute" and float(disclosure.get("p_acute") or 0.0) >= ACUTE_NAMES_AT:
+            result.category, result.severity = category, "acute"
+        return result
 
     @staticmethod
     def _acute_fragment(intent_category: Optional[str], p_acute: float) -> bool:
