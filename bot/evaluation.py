@@ -13,8 +13,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 import yaml
 
+from bot.categories import ACUTE_CATEGORIES
 from bot.config import CONFIG_FILE, DOMAIN_FILE, NLU_DIR, REPORTS_DIR, RETIRED_DIR, ROOT, STORIES_DIR
-from bot.risk.disclosure import ACUTE_CATEGORIES
 from bot.risk.rounds import load_round, round_names
 from bot.training import MODEL_FILE, rasa_env, train
 

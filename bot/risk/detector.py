@@ -283,8 +283,8 @@ class RiskDetector:
     @staticmethod
     def _acute_fragment(intent_category: Optional[str], p_acute: float) -> bool:
         """The classifier reads the fragment as self-harm or danger now, and the detector, which read the
-        whole story, gives that some weight too: the acute category (113, 112) stays."""
-        return INTENT_SEVERITY.get(intent_category or "") == "acute" and p_acute >= FALLBACK_ACUTE_AT
+        whole story, reads it so too (ACUTE_NAMES_AT): the acute category (113, 112) stays."""
+        return INTENT_SEVERITY.get(intent_category or "") == "acute" and p_acute >= ACUTE_NAMES_AT
 
     @staticmethod
     def _about_someone_else(disclosure: Dict[str, Any]) -> bool:

@@ -32,12 +32,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
+from bot.categories import ACUTE_CATEGORIES
 from bot.risk.decision import DISCLOSURE_PREFIX
 from bot.risk.normalise import clean_text, known_spelling, normalise, words_of
 
 logger = logging.getLogger(__name__)
 
-ACUTE_CATEGORIES = ("selfharm", "acute_danger")
 # The decision thresholds on P(disclosure) live in bot/risk/detector.py.
 # The previous turns count when the current message completes a disclosure with them: together they
 # score CONTEXT_GAIN above both the message and the previous turns alone ("wat moet je doen als iemand
