@@ -22,6 +22,8 @@ from bot.risk.detector import (  # noqa: E402
     CHECK_IN_AT,
     ESCALATE_AGAINST_CLASSIFIER_AT,
     ESCALATE_AT,
+    LEXICON_NEEDS,
+    LEXICON_VETO_MASS,
 )
 from bot.risk.disclosure import DisclosureDetector, Prediction  # noqa: E402
 
@@ -259,6 +261,17 @@ def test_a_risk_word_the_detector_reads_as_no_disclosure_does_not_hand_over():
     assert detector.assess(text).escalate  # the lexicon alone (Rasa down): handed over, as always
     assert not detector.assess(text, "tell_safe_step", 0.8, _disclosure(0.05, "sextortion"), decide=False).escalate
     assert detector.assess(text, "tell_safe_step", 0.8, _disclosure(0.4, "sextortion"), decide=False).escalate
+
+
+def test_a_risk_word_loses_only_when_both_models_read_no_disclosure():
+    """The holdout's "iemand chanteert me met mn nudes wat moet ik doen": the detector, retrained with
+    round 25, read P 0.29 (under LEXICON_NEEDS), the classifier disclose_sextortion at 0.44."""
+    detector = get_detector()
+    text = "iemand chanteert me met mn nudes wat moet ik doen"
+    low = _disclosure(LEXICON_NEEDS - 0.01, "sextortion")
+    leaning = detector.assess(text, "disclose_sextortion", LEXICON_VETO_MASS + 0.1, low, decide=False)
+    assert leaning.escalate and leaning.category == "sextortion"
+    assert not detector.assess(text, "disclose_sextortion", LEXICON_VETO_MASS - 0.1, low, decide=False).escalate
 
 
 def test_a_how_to_question_stays_a_question():

@@ -42,6 +42,10 @@ VETO_BELOW = 0.05
 # "die toets was zelfmoord") does not hand over on the word alone. Without the detector the lexicon
 # decides alone, as before.
 LEXICON_NEEDS = 0.30  # a non-acute word about oneself hands over when P(disclosure) is at least this
+# ... or when the classifier gives a disclosure intent at least this much: the word loses only when both
+# models read no disclosure. "iemand chanteert me met mn nudes wat moet ik doen" (holdout) fell to P 0.29
+# once round 25 was learned, with disclose_sextortion at 0.44.
+LEXICON_VETO_MASS = 0.30
 # An acute word ("zelfmoord", "wil dood") always gets 113 and 112: below this P(disclosure), when the
 # classifier found no disclosure intent and did not fall back, the detector learned the matched words
 # and P(acute) is low, as the check-in instead of a handover. A word the detector never saw (an
@@ -239,7 +243,7 @@ class RiskDetector:
         # Non-acute words count when the young person talks about themselves; topic words
         # ("loverboy") only name the category of a disclosure the intent classifier found.
         signals = [h for h in hits if not h.entry.topic] if about_self else []
-        if signals and p is not None and p < LEXICON_NEEDS and not intent_category:
+        if signals and p is not None and p < LEXICON_NEEDS and not intent_category and mass < LEXICON_VETO_MASS:
             signals = []
         if signals:
             return self._with_p(self._prefer_intent(self._result(signals, hits, "lexicon", 1.0, general), named), p)
