@@ -216,7 +216,9 @@ class RiskDetector:
         # the story; then the detector's.
         named = intent_category if intent_category and not fallback else (
             detector_category if clear and detector_category else intent_category)
-        if read_with_context and clear and detector_category and not self._acute_fragment(
+        # ... unless the classifier reads the fragment as self-harm or danger now and the detector, which
+        # read the whole story, agrees: then the acute category (113, 112) stays.
+        if read_with_context and clear and detector_category and not self._acute_reading(
                 intent_category, p_acute):
             named = detector_category
 
@@ -243,7 +245,8 @@ class RiskDetector:
         # Non-acute words count when the young person talks about themselves; topic words
         # ("loverboy") only name the category of a disclosure the intent classifier found.
         signals = [h for h in hits if not h.entry.topic] if about_self else []
-        if signals and p is not None and p < LEXICON_NEEDS and not intent_category and mass < LEXICON_VETO_MASS:
+        # (A disclosure intent the classifier names needs 0.5, so under LEXICON_VETO_MASS it names none.)
+        if signals and p is not None and p < LEXICON_NEEDS and mass < LEXICON_VETO_MASS:
             signals = []
         if signals:
             return self._with_p(self._prefer_intent(self._result(signals, hits, "lexicon", 1.0, general), named), p)
@@ -280,15 +283,14 @@ class RiskDetector:
         if not (result.escalate and disclosure) or result.severity == "acute":
             return result
         category = disclosure.get("category")
-        if INTENT_SEVERITY.get(category or "") == "acute" and float(disclosure.get("p_acute") or 0.0) >= ACUTE_NAMES_AT:
+        if RiskDetector._acute_reading(category, float(disclosure.get("p_acute") or 0.0)):
             result.category, result.severity = category, "acute"
         return result
 
     @staticmethod
-    def _acute_fragment(intent_category: Optional[str], p_acute: float) -> bool:
-        """The classifier reads the fragment as self-harm or danger now, and the detector, which read the
-        whole story, reads it so too (ACUTE_NAMES_AT): the acute category (113, 112) stays."""
-        return INTENT_SEVERITY.get(intent_category or "") == "acute" and p_acute >= ACUTE_NAMES_AT
+    def _acute_reading(category: Optional[str], p_acute: float) -> bool:
+        """A category of self-harm or danger now, with the detector's P(acute) at least ACUTE_NAMES_AT."""
+        return INTENT_SEVERITY.get(category or "") == "acute" and p_acute >= ACUTE_NAMES_AT
 
     @staticmethod
     def _about_someone_else(disclosure: Dict[str, Any]) -> bool:
