@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 
 from bot.categories import ACUTE_CATEGORIES
 from bot.config import CONFIG_FILE, DOMAIN_FILE, NLU_DIR, REPORTS_DIR, RETIRED_DIR, ROOT, STORIES_DIR
@@ -32,7 +33,7 @@ BLIND_DIR = ROOT / "tests" / "data" / "blind"
 # Intent-labelled lines written from bot/data/INTENTS.md only, none of them an NLU example: intent
 # recognition on text the classifier never saw (cross-validation re-uses the training data's writers).
 INTENT_HELDOUT_FILE = ROOT / "tests" / "data" / "intent_heldout.yml"
-FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_INTENT = DEFAULT_NLU_FALLBACK_INTENT_NAME
 TEST_STORIES = ROOT / "tests" / "test_stories.yml"
 RASA = [sys.executable, "-m", "bot.rasa_cli"]
 
@@ -322,14 +323,15 @@ def run_all(folds: int = 5) -> None:
     train()
     ok = validate()
     print("dialogue test stories:", "ok" if dialogue_tests() else "FAILED (see reports/core)")
-    risk = risk_report()
+    parser = ModelParser()  # loaded once: the risk and the held-out intent reports parse with it
+    risk = risk_report(parser)
     c = risk["combined_nlu_and_lexicon"]
     h = risk["holdout_combined"]
     print(f"risk (labelled sets): recall {c['recall_overall']}, acute {c['recall_acute']}, "
           f"false handover {c['false_handover_rate']}")
     print(f"risk (held-out sets): recall {h['recall_overall']}, acute {h['recall_acute']}, "
           f"false handover {h['false_handover_rate']}")
-    held_out = intent_heldout_report()
+    held_out = intent_heldout_report(parser)
     print(f"intents on held-out text: macro-F1 {held_out['macro_f1']}, fallback rate {held_out['fallback_rate']}")
     nlu = nlu_cross_validation(folds)
     print(f"NLU {folds}-fold cross-validation: macro-F1 {nlu['macro_f1']}, accuracy {nlu['accuracy']}")
