@@ -85,7 +85,8 @@ def _detector(texts: List[str], intents: List[str], names: List[str]) -> Any:
     settings = _detector_settings()
     detector = DisclosureDetector(C=float(settings["C"]), calibration_share=float(settings["calibration_share"]),
                                   augment=int(settings["augment"]), seed=int(settings["random_seed"]),
-                                  emoji=_emoji())
+                                  emoji=_emoji(), meaning_weight=float(settings["meaning_weight"]),
+                                  meaning_units=int(settings["meaning_units"]))
     return detector.fit(texts, intents, *training_items(RETIRED_DIR, names), float(settings["retired_weight"]),
                         *who_items(RETIRED_DIR, names))
 

@@ -25,7 +25,7 @@ from bot.risk.detector import (  # noqa: E402
     LEXICON_NEEDS,
     LEXICON_VETO_MASS,
 )
-from bot.risk.disclosure import DisclosureDetector, Prediction  # noqa: E402
+from bot.risk.disclosure import DisclosureDetector, Prediction, _windows  # noqa: E402
 
 SAMPLE = 70
 HELD_OUT = 25
@@ -153,6 +153,58 @@ def test_the_model_pickles_without_its_encoder(detector):
     copy = pickle.loads(pickle.dumps(detector))
     assert copy._encoder is None
     assert copy.predict(["ik wil dood"])[0].p == pytest.approx(detector.predict(["ik wil dood"])[0].p, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def with_meaning(split):
+    train, _ = split
+    return DisclosureDetector(augment=200, meaning_weight=0.3).fit([t for t, _ in train], [i for _, i in train])
+
+
+def test_the_hidden_layer_is_calibrated_with_the_linear_reading(with_meaning, split):
+    """The hidden layer's logit joins the linear score before calibration, so P stays a probability
+    that means what it says on examples neither saw."""
+    _, held_out = split
+    assert with_meaning.meaning is not None
+    p = np.array([x.p for x in with_meaning.predict([t for t, _ in held_out])])
+    y = np.array([i.startswith("disclose_") for _, i in held_out], dtype=float)
+    bins = np.minimum((p * 10).astype(int), 9)
+    ece = sum((bins == b).mean() * abs(p[bins == b].mean() - y[bins == b].mean())
+              for b in range(10) if (bins == b).any())
+    assert ece <= ECE_BOUND, ece
+    assert with_meaning.assess("hij dreigt mijn naaktfoto's te delen als ik niet betaal").p >= ESCALATE_AT
+    assert with_meaning.assess("ik heb zin in pizza vanavond").p < CHECK_IN_AT
+
+
+def test_the_hidden_layer_reads_the_whole_message_not_each_window(with_meaning, monkeypatch):
+    """A long message's windows are read by the linear regression; the hidden layer's reading of the
+    whole message is added to each of them (a hidden layer per window added noise to the best of many)."""
+    story = ("vandaag was school echt saai en daarna ging ik voetballen met mn vrienden op het veld, "
+             "het was koud maar wel leuk, toen gingen we patat halen bij de snackbar en daarna naar huis")
+    items = [(story,), *[(w,) for w in _windows(story)]]
+    assert len(items) > 2
+    seen = {}
+    real = DisclosureDetector._predict
+
+    def spy(self, predicted, meaning_of=None):
+        seen["meaning_of"] = list(meaning_of)
+        return real(self, predicted, meaning_of)
+
+    monkeypatch.setattr(DisclosureDetector, "_predict", spy)
+    with_meaning.read([story], ["hoi"])
+    windows = len(items) - 1
+    # the message, its windows (all read with the message's hidden layer), the message with its context
+    # and the context alone (each its own).
+    assert seen["meaning_of"] == [0] * (1 + windows) + [1 + windows, 2 + windows]
+
+
+def test_a_detector_without_the_hidden_layer_still_reads(detector):
+    """Models trained before the hidden layer (no `meaning` attribute) keep their linear reading."""
+    import pickle
+
+    old = pickle.loads(pickle.dumps(detector))
+    del old.meaning
+    assert old.predict(["ik wil dood"])[0].p == pytest.approx(detector.predict(["ik wil dood"])[0].p, abs=1e-6)
 
 
 # --- the decision in bot/risk/detector.py --------------------------------------------------------

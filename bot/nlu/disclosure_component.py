@@ -61,8 +61,10 @@ class DisclosureComponent(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         # retired_rounds: also learn from the retired blind rounds (off for small test fixtures), each
         # line counted retired_weight times (3: best of 1, 2 and 3 left out one round at a time).
+        # meaning_weight: how much the hidden layer on the sentence embedding adds to the linear score
+        # (0: none), with meaning_units units (bot/risk/disclosure.py, _fit_meaning).
         return {"C": 10.0, "calibration_share": 0.25, "augment": 600, "random_seed": 42, "retired_rounds": True,
-                "retired_weight": 3.0}
+                "retired_weight": 3.0, "meaning_weight": 0.0, "meaning_units": 256}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  detector: Optional[DisclosureDetector] = None) -> None:
@@ -86,7 +88,8 @@ class DisclosureComponent(GraphComponent):
         detector = DisclosureDetector(C=float(self.config["C"]),
                                       calibration_share=float(self.config["calibration_share"]),
                                       augment=int(self.config["augment"]), seed=int(self.config["random_seed"]),
-                                      emoji=_emoji())
+                                      emoji=_emoji(), meaning_weight=float(self.config["meaning_weight"]),
+                                      meaning_units=int(self.config["meaning_units"]))
         try:
             self.detector = detector.fit(texts, intents, labelled, labels, float(self.config["retired_weight"]),
                                          who, who_labels)
