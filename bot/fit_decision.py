@@ -11,7 +11,8 @@ Every feature must come from predictions that did not see the line. Two kinds of
   rounds, hard cases only, lack, and check the decision on them; they are not fitted on (see below).
 Messages with an acute word stay with the rules and are not fitted. The thresholds are fixed below;
 the report compares the rules and the fitted decision on each round (the regression fitted without
-that round) and on each NLU fold (reports/risk_decision.md). About twenty minutes on two cores.
+that round) and on each NLU fold (reports/risk_decision.md). About 50 minutes for 39 rounds on two cores,
+about 55 s more per round.
 """
 from __future__ import annotations
 
@@ -280,13 +281,15 @@ def main() -> None:
     started = time.perf_counter()
     cached = pickle.loads(options.cache.read_bytes()) if options.cache and options.cache.exists() else {}
     if cached.get("rounds") != names:
-        print(f"Left-out detectors for {len(names)} retired rounds (about 30 s each)...", flush=True)
+        print(f"Left-out detectors for {len(names)} retired rounds (about 55 s each, "
+              f"{len(names) * 55 // 60} minutes)...", flush=True)
         cached = {"rounds": names, "predictions": left_out_predictions(names)}
     if "folds" not in cached:
-        print(f"A classifier and a detector without each of {NLU_FOLDS} NLU folds (about 60 s each)...", flush=True)
+        print(f"A classifier and a detector without each of {NLU_FOLDS} NLU folds (about 80 s each)...", flush=True)
         cached["folds"] = nlu_fold_predictions(names)
     if options.cache:
         options.cache.write_bytes(pickle.dumps(cached))
+    print(f"Parsing the {len(names)} rounds with {options.model.name} (about 8 minutes)...", flush=True)
     rows = signal_rows(names, cached["predictions"], cached["folds"], options.model)
     folds = sorted(cached["folds"])
     final = _fit(rows, names)

@@ -21,7 +21,7 @@ an acute handover that the classifier itself reads as self-harm, danger now or r
 (Signals.classifier_reads_acute).
 
 The weights live in decision_weights.json, next to this file, and are refitted by
-`python -m bot.fit_decision` (about twenty minutes) when a blind round is retired or a rule changes.
+`python -m bot.fit_decision` (about 50 minutes) when a blind round is retired or a rule changes.
 """
 from __future__ import annotations
 
