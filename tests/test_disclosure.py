@@ -515,7 +515,7 @@ def test_a_long_message_is_read_for_who_as_a_whole():
     from bot.risk.disclosure import Prediction
 
     class Scripted(DisclosureDetector):
-        def _predict(self, items):
+        def _predict(self, items, meaning_of=None):
             texts = [" . ".join(item) for item in items]
             return [Prediction(0.4 if "zus" in t else 0.9 if "afgeperst" in t else 0.1, 0.0, "sextortion",
                                p_self=0.1 if "zus" in t else 0.9) for t in texts]
