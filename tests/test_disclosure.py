@@ -47,6 +47,13 @@ def _nlu_examples():
     return examples
 
 
+def _calibration_error(p, y):
+    """Expected calibration error over 10 equal-width bins."""
+    bins = np.minimum((p * 10).astype(int), 9)
+    return sum((bins == b).mean() * abs(p[bins == b].mean() - y[bins == b].mean())
+               for b in range(10) if (bins == b).any())
+
+
 @pytest.fixture(scope="module")
 def split():
     by_intent = defaultdict(list)
@@ -87,9 +94,7 @@ def test_calibrated_on_held_out_examples(detector, split):
     _, held_out = split
     p = np.array([x.p for x in detector.predict([t for t, _ in held_out])])
     y = np.array([i.startswith("disclose_") for _, i in held_out], dtype=float)
-    bins = np.minimum((p * 10).astype(int), 9)
-    ece = sum((bins == b).mean() * abs(p[bins == b].mean() - y[bins == b].mean())
-              for b in range(10) if (bins == b).any())
+    ece = _calibration_error(p, y)
     assert ece <= ECE_BOUND, ece
 
 
@@ -168,9 +173,7 @@ def test_the_hidden_layer_is_calibrated_with_the_linear_reading(with_meaning, sp
     assert with_meaning.meaning is not None
     p = np.array([x.p for x in with_meaning.predict([t for t, _ in held_out])])
     y = np.array([i.startswith("disclose_") for _, i in held_out], dtype=float)
-    bins = np.minimum((p * 10).astype(int), 9)
-    ece = sum((bins == b).mean() * abs(p[bins == b].mean() - y[bins == b].mean())
-              for b in range(10) if (bins == b).any())
+    ece = _calibration_error(p, y)
     assert ece <= ECE_BOUND, ece
     assert with_meaning.assess("hij dreigt mijn naaktfoto's te delen als ik niet betaal").p >= ESCALATE_AT
     assert with_meaning.assess("ik heb zin in pizza vanavond").p < CHECK_IN_AT

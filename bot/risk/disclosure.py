@@ -213,7 +213,6 @@ class DisclosureDetector:
         row = {text: i for i, text in enumerate(unique)}
         dense = np.stack([vectors[[row[t] for t in item]].mean(axis=0) for item in items]) if items else vectors
         dense /= np.maximum(np.linalg.norm(dense, axis=1, keepdims=True), 1e-6)
-        self.embedding_width = dense.shape[1]
         joined = [join_turns(item) for item in items]
         # Each TF-IDF block is L2-normalised; 1/sqrt(2) gives the pair the same weight as the embedding.
         scale = 1.0 / np.sqrt(2.0)
@@ -277,6 +276,7 @@ class DisclosureDetector:
         for vectorizer in (self.chars, self.words):
             vectorizer.stop_words_ = None  # only for introspection; large when pickled
         X = self._features(items)
+        self.embedding_width = X.shape[1] - len(self.chars.vocabulary_) - len(self.words.vocabulary_)
 
         # Platt calibration on a stratified quarter that the scoring model did not see. (The
         # vocabularies above saw every text; that leaks no labels.) One split, not k folds: two
