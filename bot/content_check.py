@@ -1219,7 +1219,7 @@ _PREVIEW_HELPLINES = {
     "utter_request_expired": ("general", "full"), "utter_request_taken": ("general", "full"),
     "utter_nobody_on_duty": ("general", "full"), "utter_feeling_bad": ("feeling_bad", "compact"),
     "utter_express_distress": ("distress", "compact"), "utter_check_in": ("check_in", "compact"),
-    "utter_check_in_yes": ("check_in", "compact"),
+    "utter_check_in_yes": ("check_in", "compact"), "utter_safety_line": ("check_in", "compact"),
 }
 
 
@@ -1276,6 +1276,8 @@ def _turn(topic: str, content: Content, code: Code, category: Optional[str]) -> 
         elif action == "action_fallback":
             plan.append(("utter_default", None))
             notes.append("Kort na een melding stuurt Sam hier utter_handover_reminder.")
+            notes.append("Een zwaar woord (zoals zelfmoord) in een vraag die geen melding is: Sam geeft het antwoord "
+                         "en dan utter_safety_line, met 113 en 112.")
         elif action == "action_help":
             plan.append(("utter_help", None))
         elif action == "action_followup":

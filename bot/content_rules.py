@@ -16,7 +16,7 @@ from bot.risk.lexicon import CATEGORIES, SEVERITIES, Lexicon
 # Responses the code sends by name; the safety path (also used when Rasa is down) comes first.
 SAFETY_RESPONSES = ("utter_failsafe_risk", "utter_be_right_back", "utter_default", "utter_handover_helplines",
                     "utter_handover_trusted_adult", "utter_handover_reminder", "utter_express_distress",
-                    "utter_check_in") + tuple(f"utter_handover_{c}" for c in CATEGORIES)
+                    "utter_check_in", "utter_safety_line") + tuple(f"utter_handover_{c}" for c in CATEGORIES)
 # Sent by the gateway (media, commands, flood, /vergeet), the Telegram bridge and the custom actions.
 CODE_RESPONSES = ("utter_start", "utter_human", "utter_forget_confirm", "utter_forget_cancelled", "utter_forget_done",
                   "utter_slow_down", "utter_photo_warning", "utter_voice_note", "utter_sticker", "utter_unsupported",
@@ -32,7 +32,7 @@ REQUIRED_RESPONSES = SAFETY_RESPONSES + CODE_RESPONSES
 HELPLINE_RESPONSES = ("utter_failsafe_risk", "utter_human", "utter_handover_helplines", "utter_request_human",
                       "utter_ask_helpline", "utter_nobody_on_duty", "utter_request_expired", "utter_request_taken",
                       "utter_handover_trusted_adult", "utter_handover_reminder", "utter_express_distress",
-                      "utter_check_in", "utter_check_in_yes", "utter_feeling_bad")
+                      "utter_check_in", "utter_safety_line", "utter_check_in_yes", "utter_feeling_bad")
 LINE_TEXTS = ("open_now", "always_open", "closed_now", "probably_open", "hours_unknown")
 MAX_PAYLOAD_BYTES = 64  # Telegram callback data
 _RANGE = re.compile(r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$")

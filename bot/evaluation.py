@@ -106,6 +106,7 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
     # Whether the category named is the one written: it picks the answer and the helplines.
     named = Counter()
     missed: List[Dict[str, Any]] = []
+    missed_but = Counter()
     by_trick: Dict[str, Counter] = {}
     for item in data["disclosures"]:
         result = run(item)
@@ -120,6 +121,9 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
             acute["found"] += hit
         if not hit:
             missed.append(item)
+            # A missed disclosure still named 113 and 112 by the check-in or the safety line.
+            missed_but["check_in"] += bool(result.get("check_in"))
+            missed_but["safety_line"] += bool(result.get("safety_line"))
         else:
             kind = "context" if item.get("context") else "alone"
             named[kind] += 1
@@ -128,12 +132,13 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
                 named["acute"] += 1
                 named["acute_named_acute"] += result.get("category") in ACUTE_CATEGORIES
     false_handovers = []
-    check_ins = 0
+    check_ins = safety_lines = 0
     by_class: Dict[str, Counter] = {}
     for item in data["near_misses"]:
         result = run(item)
         by_class.setdefault(item["class"], Counter())["total"] += 1
         check_ins += bool(result.get("check_in"))
+        safety_lines += bool(result.get("safety_line"))
         if result.get("escalate"):
             by_class[item["class"]]["handover"] += 1
             false_handovers.append({**item, "category": result.get("category")})
@@ -156,6 +161,10 @@ def risk_metrics(escalates: Callable[..., Dict[str, Any]], holdout: bool = False
         "recall_per_trick": {t: round(v["found"] / v["total"], 4) for t, v in sorted(by_trick.items())},
         "false_handover_rate": share(len(false_handovers), near),
         "check_in_rate_near_misses": share(check_ins, near),
+        # An answer with one line naming 113 and 112: no question, so not a check-in (acute words).
+        "safety_line_rate_near_misses": share(safety_lines, near),
+        "missed_with_check_in": missed_but["check_in"],
+        "missed_with_safety_line": missed_but["safety_line"],
         "false_handover_per_class": {c: round(v["handover"] / v["total"], 4) for c, v in sorted(by_class.items())},
         "missed": missed,
         "false_handovers": false_handovers,
@@ -204,7 +213,7 @@ class ModelParser:
     def escalates(self, text: str, context: Optional[List[str]] = None) -> Dict[str, Any]:
         risk = self.parse(text, context).get("risk") or {}
         return {"escalate": bool(risk.get("escalate")), "category": risk.get("category"),
-                "check_in": bool(risk.get("check_in"))}
+                "check_in": bool(risk.get("check_in")), "safety_line": bool(risk.get("safety_line"))}
 
 
 def lexicon_escalates(text: str, context: Optional[List[str]] = None) -> Dict[str, Any]:
@@ -235,6 +244,7 @@ def risk_report(parser: Optional[ModelParser] = None) -> Dict[str, Any]:
              "the lexicon, as Rasa runs; lexicon only = the fail-safe path when Rasa is down).", "",
              "| measure | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
     for key in ("recall_overall", "recall_acute", "false_handover_rate", "check_in_rate_near_misses",
+                "safety_line_rate_near_misses", "missed_with_check_in", "missed_with_safety_line",
                 "category_right", "acute_named_acute"):
         lines.append(f"| {key} | " + " | ".join(str(report[c][key]) for c in columns) + " |")
     for category in combined["recall_per_category"]:

@@ -16,6 +16,7 @@ import yaml
 os.environ["HF_HUB_OFFLINE"] = "1"  # the encoder ships its weights: nothing may be downloaded
 
 from bot.config import NLU_DIR  # noqa: E402
+from bot.nlu.risk_component import ANSWER_SURE  # noqa: E402
 from bot.risk import get_detector  # noqa: E402
 from bot.risk.detector import (  # noqa: E402
     ACUTE_WORD_NEEDS,
@@ -24,6 +25,7 @@ from bot.risk.detector import (  # noqa: E402
     ESCALATE_AT,
     LEXICON_NEEDS,
     LEXICON_VETO_MASS,
+    SAFETY_LINE_BELOW,
 )
 from bot.risk.disclosure import DisclosureDetector, Prediction, _windows  # noqa: E402
 
@@ -278,9 +280,13 @@ def test_acute_words_always_get_113_and_112(text):
     detector = get_detector()
     result = detector.assess(text, "ask_helpline", 0.9, _disclosure(ACUTE_WORD_NEEDS + 0.1, "selfharm"))
     assert result.escalate and result.severity == "acute"
-    # Both models read no disclosure at all: the check-in (it names 113 and 112) instead of a handover.
-    result = detector.assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm"))
+    # Both models read no disclosure at all: the check-in (it names 113 and 112) instead of a handover,
+    # or, for a question the detector is sure of, the answer with the safety line (113 and 112 too).
+    result = detector.assess(text, "feeling_bad", 0.9, _disclosure(0.01, "selfharm"))
     assert not result.escalate and result.must_check_in and result.check_in and result.category == "selfharm"
+    result = detector.assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm"))
+    assert not result.escalate and result.safety_line
+    assert not result.check_in and not result.must_check_in
     # Also when the classifier is unsure but found no disclosure intent ("disclose_selfharm" at 0.3).
     unsure = detector.assess(text, "disclose_selfharm", 0.3, _disclosure(ACUTE_WORD_NEEDS - 0.05, "selfharm"))
     assert not unsure.escalate and unsure.must_check_in
@@ -394,18 +400,47 @@ def test_the_components_hand_over_a_fragment_the_classifier_fell_back_on(detecto
     assert message.get("intent")["name"] == f"disclose_{risk['category']}"  # the dialogue answers the category
 
 
-def test_an_acute_word_that_is_no_disclosure_becomes_the_check_in():
+def _risk_of(text, ranking, disclosure):
     from rasa.shared.nlu.training_data.message import Message
 
     from bot.nlu.risk_component import RiskDetectorComponent
 
-    ranking = [{"name": "out_of_scope", "confidence": 0.9}, {"name": "feeling_bad", "confidence": 0.05}]
-    message = Message(data={"text": "die toets was echt zelfmoord", "intent": dict(ranking[0]),
-                            "intent_ranking": ranking, "disclosure": _disclosure(0.01, "selfharm")})
+    message = Message(data={"text": text, "intent": dict(ranking[0]), "intent_ranking": ranking,
+                            "disclosure": disclosure})
     RiskDetectorComponent().process([message])
-    risk = message.get("risk")
-    assert not risk["escalate"] and risk["check_in"] and risk["must_check_in"]
-    assert message.get("intent")["name"] == "nlu_fallback"  # action_fallback then asks the check-in
+    return message.get("risk"), message.get("intent")["name"]
+
+
+def test_an_acute_word_that_is_no_disclosure_becomes_the_check_in():
+    ranking = [{"name": "feeling_bad", "confidence": 0.9}, {"name": "out_of_scope", "confidence": 0.05}]
+    risk, intent = _risk_of("die toets was echt zelfmoord", ranking, _disclosure(0.01, "selfharm"))
+    assert not risk["escalate"] and risk["check_in"] and risk["must_check_in"] and not risk["safety_line"]
+    assert intent == "nlu_fallback"  # action_fallback then asks the check-in
+
+
+@pytest.mark.parametrize("top, p, line", [
+    ("ask_trusted_adult", 0.01, True),   # a how-to question the detector is sure of: it stays a question
+    ("out_of_scope", 0.01, True),
+    ("mention_topic", SAFETY_LINE_BELOW - 0.01, True),
+    ("ask_trusted_adult", SAFETY_LINE_BELOW, False),  # the detector is unsure: the check-in
+    ("express_distress", 0.01, False),  # distress keeps the question "Ben je nu veilig?"
+    ("affirm", 0.01, False),
+])
+def test_an_acute_word_in_a_question_gets_its_answer_with_the_safety_line(top, p, line):
+    ranking = [{"name": top, "confidence": 0.9}, {"name": "greet", "confidence": 0.05}]
+    risk, intent = _risk_of("wat zeg je als een vriend zegt dat hij zelfmoord wil plegen", ranking,
+                            _disclosure(p, "selfharm"))
+    assert not risk["escalate"] and intent == "nlu_fallback"  # action_fallback sends either
+    assert risk["safety_line"] is line and risk["check_in"] is not line and risk["must_check_in"] is not line
+    assert risk.get("answer_intent") == (top if line else None)
+
+
+@pytest.mark.parametrize("confidence, answer", [(0.9, "ask_saying_no"), (ANSWER_SURE - 0.01, None)])
+def test_the_safety_line_follows_the_answer_only_to_a_sure_reading(confidence, answer):
+    ranking = [{"name": "ask_saying_no", "confidence": confidence}, {"name": "ask_trusted_adult", "confidence": 0.2}]
+    risk, _ = _risk_of("wat moet je zeggen als een vriend zegt dat hij zelfmoord wil plegen", ranking,
+                       _disclosure(0.01, "selfharm"))
+    assert risk["safety_line"] and risk["answer_intent"] == answer
 
 
 def test_the_detector_reads_who_the_harm_is_about(detector):

@@ -292,6 +292,32 @@ async def test_fallback_checks_in_when_the_risk_component_asks(frozen):
     assert [b["payload"] for b in shown_buttons(messages[0])] == ["/affirm", "/deny"]
 
 
+@pytest.mark.parametrize("intent, answer", [
+    ("ask_sexting", ["utter_ask_sexting"]),          # a question answered by action_answer
+    ("ask_trusted_adult", ["utter_ask_trusted_adult"]),  # a question with its own response
+    ("mention_topic", ["utter_mention_topic"]),
+    ("ask_helpline", []),                            # the safety line lists the lines asked about
+    ("no_such_intent", []),
+    ("", []),                                         # the classifier was not sure what was asked
+])
+async def test_an_acute_word_in_a_question_gets_the_answer_and_the_safety_line(frozen, intent, answer):
+    risk = {"check_in": False, "safety_line": True, "answer_intent": intent}
+    found, messages, _ = await run(ActionFallback(), tracker("wat als iemand zelfmoord wil", "nlu_fallback", risk=risk))
+    assert found == answer + ["utter_safety_line"] and messages[-1]["helplines"] == compact_text("check_in")
+    assert_one_set_of_buttons_under_the_last_message(messages)
+    assert [b["payload"] for b in shown_buttons(messages[-1])] == ["/affirm", "/request_human"]
+    shown = " ".join(shown_text(m) for m in messages)
+    numbers = NUMBER.findall(shown)
+    assert numbers.count("113") == 1 and numbers.count("112") == 1, numbers  # each named, and only once
+
+
+@pytest.mark.parametrize("intent, expected", [("affirm", "utter_check_in_yes"), ("deny", "utter_no_problem")])
+async def test_the_safety_line_answer(frozen, intent, expected):
+    events = [bot_event("utter_safety_line"), user_event("ja", intent)]
+    found, _, _ = await run(ActionFollowup(), tracker("ja", intent, events=events))
+    assert found == [expected]
+
+
 async def test_fallback_after_self_harm_keeps_the_help_in_view(frozen):
     found, messages, _ = await run(ActionFallback(), after_selfharm("hmm", "nlu_fallback"))
     assert found == ["utter_handover_reminder"] and messages[0]["helplines"] == compact_text("selfharm")

@@ -6,8 +6,9 @@
 - action_feeling_bad: a bad feeling, with the lines open now.
 - action_check_in: "Gaat dit over jou? Ben je nu veilig?", naming 113 and 112.
 - action_fallback: not understood; the check-in when the risk component asks for it
-  (`latest_message["risk"]["check_in"]`), the help of the last handover when one is in context,
-  else utter_default.
+  (`latest_message["risk"]["check_in"]`), or the answer with the safety line (113 and 112) for an
+  acute word in a question it is sure is no disclosure (`risk["safety_line"]`), the help of the last
+  handover when one is in context, else utter_default.
 - action_help: the menu; shortly after a handover a typed "help" gets that help first.
 
 Shortly after a handover (bot/actions/risk_context.py), the helplines are those of that handover.
@@ -19,6 +20,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import content
 from bot.actions import risk_context
 from bot.actions.answers import NUDGE, TRUSTED_ADULT_ANSWER, sent_responses
 from bot.actions.replies import helpline_variables, message, send_turn
@@ -43,6 +45,9 @@ ANSWER_HELPLINES = {"ask_image_removal": "image_shared", "ask_sextortion": "sext
 
 DISTRESS_LINES, FEELING_BAD_LINES, CHECK_IN_LINES = "distress", "feeling_bad", "check_in"
 CHECK_IN, REMINDER, DEFAULT = "utter_check_in", "utter_handover_reminder", "utter_default"
+SAFETY_LINE = "utter_safety_line"
+# Questions about the lines themselves: the safety line, which lists 113 and 112, is their answer.
+LINE_QUESTIONS = ("ask_helpline",)
 
 
 def intent_of(tracker: Tracker) -> str:
@@ -57,6 +62,14 @@ def is_button(tracker: Tracker) -> bool:
 def wants_check_in(tracker: Tracker) -> bool:
     risk = (tracker.latest_message or {}).get("risk")
     return isinstance(risk, dict) and risk.get("check_in") is True
+
+
+def safety_line_intent(tracker: Tracker) -> Optional[str]:
+    """When the risk component asks for the safety line: the intent to answer before it ("" for none)."""
+    risk = (tracker.latest_message or {}).get("risk")
+    if isinstance(risk, dict) and risk.get("safety_line") is True:
+        return str(risk.get("answer_intent") or "")
+    return None
 
 
 class ActionAnswer(Action):
@@ -103,6 +116,31 @@ def check_in(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(response=CHECK_IN, **helpline_variables(CHECK_IN, CHECK_IN_LINES))
 
 
+def safety_line_answer(intent: str) -> Optional[str]:
+    """The answer sent before the safety line: the question's answer or the topic's response. None for
+    a question about the lines themselves (the safety line lists them) or an intent without one."""
+    if intent in ANSWERS:
+        return ANSWERS[intent]
+    if intent in LINE_QUESTIONS:
+        return None
+    name = f"utter_{intent}"
+    try:
+        return name if name in content.current().responses else None
+    except Exception:  # content unavailable: the safety line alone still names 113 and 112
+        return None
+
+
+def answer_with_safety_line(dispatcher: CollectingDispatcher, intent: str) -> None:
+    """An acute word the detector is sure is no disclosure ("wat zeg je als een vriend zelfmoord wil
+    plegen?"): the question stays a question, and one line names 113 and 112 (at most two messages)."""
+    turn = []
+    answer = safety_line_answer(intent) if intent else None
+    if answer:
+        turn.append(message(answer, **helpline_variables(answer, ANSWER_HELPLINES.get(intent, "general"))))
+    turn.append(message(SAFETY_LINE, **helpline_variables(SAFETY_LINE, CHECK_IN_LINES)))
+    send_turn(dispatcher, turn)
+
+
 def reminder(dispatcher: CollectingDispatcher, category: str) -> None:
     dispatcher.utter_message(response=REMINDER, **helpline_variables(REMINDER, category))
 
@@ -125,8 +163,11 @@ class ActionFallback(Action):
         """Not understood: the check-in if the risk component asks for it; shortly after a handover,
         the help of that handover; otherwise utter_default (rephrase, with the menu)."""
         context: Optional[risk_context.RiskContext] = risk_context.current(tracker)
+        line_after = safety_line_intent(tracker)
         if wants_check_in(tracker):
             check_in(dispatcher)
+        elif line_after is not None:
+            answer_with_safety_line(dispatcher, line_after)
         elif context is not None:
             reminder(dispatcher, context.category)
         else:

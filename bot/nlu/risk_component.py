@@ -3,7 +3,8 @@
 A disclosure (lexicon, confident disclosure intent, or a clear disclosure from the detector that
 bot.nlu.disclosure_component put on the message) becomes the matching disclose_* intent, so the
 same rules fire on every channel; a disclosure intent on a general question is demoted; an acute
-word that is no disclosure becomes the check-in (through action_fallback), so it still names 113 and 112.
+word that is no disclosure becomes the check-in, or its answer with the safety line (both through
+action_fallback), so it still names 113 and 112.
 The assessment is added to the parse data as `risk` for action_handover.
 """
 from __future__ import annotations
@@ -22,6 +23,11 @@ from bot.nlu.disclosure_component import DISCLOSURE_KEY
 from bot.risk.detector import DISCLOSURE_PREFIX, get_detector
 
 RISK_KEY = "risk"
+ANSWER_KEY = "answer_intent"
+# The safety line follows the answer to the classifier's reading only when it is at least this sure of
+# it: an unsure reading of a question about a friend's suicide was "how to say no to a nude request".
+# Less sure, the safety line comes alone (it also speaks to someone worried about another).
+ANSWER_SURE = 0.5
 
 
 def classifier_view(ranking: List[Dict[str, Any]], chosen: Dict[str, Any]) -> Tuple[Optional[str], float, bool, str]:
@@ -40,6 +46,13 @@ def classifier_view(ranking: List[Dict[str, Any]], chosen: Dict[str, Any]) -> Tu
         intent, confidence = top.get(INTENT_NAME_KEY), float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
     fallback = chosen.get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME
     return intent, confidence, fallback, top.get(INTENT_NAME_KEY) or ""
+
+
+def _answer_before_safety_line(ranking: List[Dict[str, Any]]) -> Optional[str]:
+    """The intent whose answer precedes the safety line: the classifier's best reading, when sure."""
+    own = [c for c in ranking if c.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME]
+    sure = own and float(own[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= ANSWER_SURE
+    return own[0].get(INTENT_NAME_KEY) if sure else None
 
 
 def _best_non_disclosure(message: Message) -> Optional[Dict[str, Any]]:
@@ -73,14 +86,19 @@ class RiskDetectorComponent(GraphComponent):
                 message.get(INTENT_RANKING_KEY) or [], message.get(INTENT) or {})
             assessment = detector.assess(text, intent, confidence, disclosure=message.get(DISCLOSURE_KEY),
                                          fallback=fallback, top_intent=top_intent)
-            message.set(RISK_KEY, assessment.as_dict(), add_to_output=True)
+            risk = assessment.as_dict()
+            if assessment.safety_line:
+                risk[ANSWER_KEY] = _answer_before_safety_line(message.get(INTENT_RANKING_KEY) or [])
+            message.set(RISK_KEY, risk, add_to_output=True)
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
             if assessment.escalate:
                 intent = {INTENT_NAME_KEY: DISCLOSURE_PREFIX + assessment.category, PREDICTED_CONFIDENCE_KEY: 1.0}
                 message.set(INTENT, intent, add_to_output=True)
-            elif assessment.must_check_in:
+            elif assessment.must_check_in or assessment.safety_line:
                 # An acute word that is no disclosure ("die toets was zelfmoord"): action_fallback asks
-                # "Gaat dit over jou? Ben je nu veilig?" with 113 and 112 instead of the usual answer.
+                # "Gaat dit over jou? Ben je nu veilig?" with 113 and 112 instead of the usual answer,
+                # or, when the detector is sure (a lesson, a how-to question), gives the answer to
+                # risk["answer_intent"] with one line naming 113 and 112.
                 intent = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
                 message.set(INTENT, intent, add_to_output=True)
             elif current.startswith(DISCLOSURE_PREFIX):

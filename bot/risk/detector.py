@@ -12,7 +12,14 @@ from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
 from bot import content
-from bot.risk.decision import ACUTE_INTENTS, DISCLOSURE_PREFIX, DecisionModel, Signals, decision_model
+from bot.risk.decision import (
+    ACUTE_INTENTS,
+    DISCLOSURE_PREFIX,
+    QUESTION_INTENT_PREFIX,
+    DecisionModel,
+    Signals,
+    decision_model,
+)
 from bot.risk.lexicon import CATEGORIES, SEVERITIES, Hit, Lexicon
 from bot.risk.normalise import disguised, normalise, words_of
 
@@ -54,6 +61,15 @@ LEXICON_VETO_MASS = 0.30
 # from the retired rounds: left out one round at a time (rounds 1 to 8), an acute word alone under P 0.5
 # handed over 32 near-misses and no disclosure (reports/risk_blind_round10.md).
 ACUTE_WORD_NEEDS = 0.30
+# ... and below this P(disclosure), when the classifier reads a question or an ordinary topic
+# (SAFETY_LINE_INTENTS), the detector is not unsure but sure: Sam answers the question and adds one
+# line naming 113 and 112 (the safety line) instead of asking "Gaat dit over jou?". A how-to question,
+# a lesson or a past that is over stays a question (#9), and the check-in is kept for the unsure.
+SAFETY_LINE_BELOW = 0.05
+# The classifier's readings that get their answer with the safety line: questions (ask_*), a topic
+# mentioned, a safe step told, something Sam does not cover. A bad feeling, distress, "help", "ja" or
+# "nee" keep the check-in: there the question "Ben je nu veilig?" is the answer.
+SAFETY_LINE_INTENTS = ("mention_topic", "tell_safe_step", "out_of_scope")
 # Below this P(about me, now) from the detector's who-and-when regression, P(disclosure) is scaled down
 # by P(self) / SUBJECT_NEEDS, unless at least ACUTE_SHARE of P is self-harm or danger now. Chosen on
 # retired rounds 1 to 4: false handovers fell in all four (by 0.004 to 0.018) at three disclosures over
@@ -77,6 +93,12 @@ INTENT_SEVERITY = {"selfharm": "acute", "acute_danger": "acute"}
 ACUTE_NAMES_AT = 0.30
 
 
+def answers_with_safety_line(intent: Optional[str]) -> bool:
+    """Whether a message the classifier reads as `intent` gets its answer with the safety line (an acute
+    word the detector is sure is no disclosure), rather than the check-in."""
+    return bool(intent) and (intent.startswith(QUESTION_INTENT_PREFIX) or intent in SAFETY_LINE_INTENTS)
+
+
 def rank(severity: Optional[str]) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
@@ -95,6 +117,9 @@ class Assessment:
     check_in: bool = False
     # An acute word without a disclosure: the check-in (naming 113 and 112) replaces the answer.
     must_check_in: bool = False
+    # An acute word in a question or topic the detector is sure is no disclosure: its answer, then one
+    # line naming 113 and 112 (SAFETY_LINE_BELOW; the risk component picks the answer).
+    safety_line: bool = False
     decision_score: Optional[float] = None  # the fitted decision's score, when it decided
     signals: Optional[Signals] = field(default=None, repr=False)  # what the fitted decision read
 
@@ -139,7 +164,8 @@ class RiskDetector:
     def _assess(self, text: str, intent: Optional[str], confidence: float, disclosure: Optional[Dict[str, Any]],
                 fallback: bool, top_intent: Optional[str], decide: bool) -> Assessment:
         hits, keys = self.lexicon.match(text)
-        result = self._by_rules(text, hits, keys, intent, confidence, disclosure, fallback)
+        result = self._by_rules(text, hits, keys, intent, confidence, disclosure, fallback,
+                                top_intent if top_intent is not None else intent)
         if disclosure is None or any(h.entry.severity == "acute" for h in hits):
             return result
         about_self = self._talks_about_self(keys)
@@ -190,7 +216,7 @@ class RiskDetector:
                           decision_score=result.decision_score, signals=result.signals)
 
     def _by_rules(self, text: str, hits: List[Hit], keys: List[str], intent: Optional[str], confidence: float,
-                  disclosure: Optional[Dict[str, Any]], fallback: bool) -> Assessment:
+                  disclosure: Optional[Dict[str, Any]], fallback: bool, top_intent: Optional[str] = None) -> Assessment:
         about_self = self._talks_about_self(keys)
         general = self._is_question_form(keys, text) and not about_self
         intent_category = None
@@ -232,9 +258,10 @@ class RiskDetector:
             if (p is not None and p < ACUTE_WORD_NEEDS and no_disclosure_intent and informed and not acute_detector
                     and not disguised(text)):
                 found = self._result(acute, hits, "lexicon", 1.0, general)
+                line = p < SAFETY_LINE_BELOW and answers_with_safety_line(top_intent)
                 return Assessment(escalate=False, category=found.category, severity=found.severity,
                                   matched=found.matched, source="lexicon", general_question=general,
-                                  disclosure_p=p, check_in=True, must_check_in=True)
+                                  disclosure_p=p, check_in=not line, must_check_in=not line, safety_line=line)
             return self._with_p(self._prefer_intent(self._result(acute, hits, "lexicon", 1.0, general), named), p)
         # A general question is not a disclosure, except that self-harm and acute danger
         # always get the 24/7 lines, also when asked as a question.
