@@ -151,11 +151,12 @@ def nlu_fold_predictions(names: List[str]) -> Dict[str, List[Dict[str, Any]]]:
 
 def _row(detector: Any, text: str, ranking: List[Dict[str, Any]], prediction: Dict[str, Any]) -> Tuple[Any, Tuple]:
     """The decision's features (None for an acute-word line) and the rules' verdict for one line."""
-    from bot.nlu.risk_component import classifier_view
+    from bot.nlu.risk_component import classifier_view, sure_reading
 
     # The classifier's own choice (the FallbackClassifier's included) heads the ranking.
     intent, confidence, fallback, top = classifier_view(ranking, ranking[0] if ranking else {})
-    result = detector.assess(text, intent, confidence, prediction, fallback, top, decide=False)
+    result = detector.assess(text, intent, confidence, prediction, fallback, top, decide=False,
+                             answer_intent=sure_reading(ranking))
     features = result.signals.features() if result.signals else None
     return [features[f] for f in FEATURES] if features else None, rule_verdict(result)
 

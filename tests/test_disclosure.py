@@ -284,7 +284,7 @@ def test_acute_words_always_get_113_and_112(text):
     # or, for a question the detector is sure of, the answer with the safety line (113 and 112 too).
     result = detector.assess(text, "feeling_bad", 0.9, _disclosure(0.01, "selfharm"))
     assert not result.escalate and result.must_check_in and result.check_in and result.category == "selfharm"
-    result = detector.assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm"))
+    result = detector.assess(text, "ask_helpline", 0.9, _disclosure(0.01, "selfharm"), answer_intent="ask_helpline")
     assert not result.escalate and result.safety_line
     assert not result.check_in and not result.must_check_in
     # Also when the classifier is unsure but found no disclosure intent ("disclose_selfharm" at 0.3).
@@ -425,6 +425,8 @@ def test_an_acute_word_that_is_no_disclosure_becomes_the_check_in():
     ("ask_trusted_adult", SAFETY_LINE_BELOW, False),  # the detector is unsure: the check-in
     ("express_distress", 0.01, False),  # distress keeps the question "Ben je nu veilig?"
     ("affirm", 0.01, False),
+    ("ask_saying_no", 0.01, False),  # "hoe help je iemand die dood wil" read as saying no to a nude request
+    ("tell_safe_step", 0.01, False),  # "mn leven is voorbij. ik maak er een einde aan" read as a safe step
 ])
 def test_an_acute_word_in_a_question_gets_its_answer_with_the_safety_line(top, p, line):
     ranking = [{"name": top, "confidence": 0.9}, {"name": "greet", "confidence": 0.05}]
@@ -435,12 +437,13 @@ def test_an_acute_word_in_a_question_gets_its_answer_with_the_safety_line(top, p
     assert risk.get("answer_intent") == (top if line else None)
 
 
-@pytest.mark.parametrize("confidence, answer", [(0.9, "ask_saying_no"), (ANSWER_SURE - 0.01, None)])
-def test_the_safety_line_follows_the_answer_only_to_a_sure_reading(confidence, answer):
-    ranking = [{"name": "ask_saying_no", "confidence": confidence}, {"name": "ask_trusted_adult", "confidence": 0.2}]
-    risk, _ = _risk_of("wat moet je zeggen als een vriend zegt dat hij zelfmoord wil plegen", ranking,
+@pytest.mark.parametrize("confidence, line", [(ANSWER_SURE, True), (ANSWER_SURE - 0.01, False)])
+def test_the_safety_line_needs_a_sure_reading_of_the_question(confidence, line):
+    ranking = [{"name": "ask_trusted_adult", "confidence": confidence}, {"name": "mention_topic", "confidence": 0.2}]
+    risk, _ = _risk_of("hoe vertel ik de leiding dat mijn vriendin zelfmoord wil plegen", ranking,
                        _disclosure(0.01, "selfharm"))
-    assert risk["safety_line"] and risk["answer_intent"] == answer
+    assert risk["safety_line"] is line and risk["check_in"] is not line
+    assert risk.get("answer_intent") == ("ask_trusted_adult" if line else None)
 
 
 def test_the_detector_reads_who_the_harm_is_about(detector):

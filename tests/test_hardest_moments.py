@@ -296,9 +296,8 @@ async def test_fallback_checks_in_when_the_risk_component_asks(frozen):
     ("ask_sexting", ["utter_ask_sexting"]),          # a question answered by action_answer
     ("ask_trusted_adult", ["utter_ask_trusted_adult"]),  # a question with its own response
     ("mention_topic", ["utter_mention_topic"]),
-    ("ask_helpline", []),                            # the safety line lists the lines asked about
     ("no_such_intent", []),
-    ("", []),                                         # the classifier was not sure what was asked
+    ("", []),
 ])
 async def test_an_acute_word_in_a_question_gets_the_answer_and_the_safety_line(frozen, intent, answer):
     risk = {"check_in": False, "safety_line": True, "answer_intent": intent}
@@ -309,6 +308,14 @@ async def test_an_acute_word_in_a_question_gets_the_answer_and_the_safety_line(f
     shown = " ".join(shown_text(m) for m in messages)
     numbers = NUMBER.findall(shown)
     assert numbers.count("113") == 1 and numbers.count("112") == 1, numbers  # each named, and only once
+
+
+async def test_a_question_about_the_lines_with_an_acute_word_gets_them_with_113_and_112(frozen):
+    risk = {"check_in": False, "safety_line": True, "answer_intent": "ask_helpline"}
+    found, messages, _ = await run(ActionFallback(), tracker("is 113 ook als je niet dood wil?", "nlu_fallback",
+                                                             risk=risk))
+    assert found == ["utter_ask_helpline"] and messages[0]["helplines"] == compact_text("distress")
+    assert {"zelfmoordpreventie_113", "alarm_112"} <= set(lines_for("distress", MOMENTS["night"]))
 
 
 @pytest.mark.parametrize("intent, expected", [("affirm", "utter_check_in_yes"), ("deny", "utter_no_problem")])

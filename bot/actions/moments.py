@@ -46,8 +46,9 @@ ANSWER_HELPLINES = {"ask_image_removal": "image_shared", "ask_sextortion": "sext
 DISTRESS_LINES, FEELING_BAD_LINES, CHECK_IN_LINES = "distress", "feeling_bad", "check_in"
 CHECK_IN, REMINDER, DEFAULT = "utter_check_in", "utter_handover_reminder", "utter_default"
 SAFETY_LINE = "utter_safety_line"
-# Questions about the lines themselves: the safety line, which lists 113 and 112, is their answer.
-LINE_QUESTIONS = ("ask_helpline",)
+# A question about the lines themselves: its answer, with the lines for distress (113 and 112 among them),
+# is the safety line.
+LINE_QUESTIONS = {"ask_helpline": "utter_ask_helpline"}
 
 
 def intent_of(tracker: Tracker) -> str:
@@ -117,12 +118,10 @@ def check_in(dispatcher: CollectingDispatcher) -> None:
 
 
 def safety_line_answer(intent: str) -> Optional[str]:
-    """The answer sent before the safety line: the question's answer or the topic's response. None for
-    a question about the lines themselves (the safety line lists them) or an intent without one."""
+    """The answer sent before the safety line: the question's answer or the topic's response (None for
+    an intent without one)."""
     if intent in ANSWERS:
         return ANSWERS[intent]
-    if intent in LINE_QUESTIONS:
-        return None
     name = f"utter_{intent}"
     try:
         return name if name in content.current().responses else None
@@ -133,6 +132,10 @@ def safety_line_answer(intent: str) -> Optional[str]:
 def answer_with_safety_line(dispatcher: CollectingDispatcher, intent: str) -> None:
     """An acute word the detector is sure is no disclosure ("wat zeg je als een vriend zelfmoord wil
     plegen?"): the question stays a question, and one line names 113 and 112 (at most two messages)."""
+    if intent in LINE_QUESTIONS:  # "is 113 ook voor als je je gewoon kut voelt?": the lines are the answer
+        answer = LINE_QUESTIONS[intent]
+        dispatcher.utter_message(response=answer, **helpline_variables(answer, DISTRESS_LINES))
+        return
     turn = []
     answer = safety_line_answer(intent) if intent else None
     if answer:

@@ -24,9 +24,8 @@ from bot.risk.detector import DISCLOSURE_PREFIX, get_detector
 
 RISK_KEY = "risk"
 ANSWER_KEY = "answer_intent"
-# The safety line follows the answer to the classifier's reading only when it is at least this sure of
-# it: an unsure reading of a question about a friend's suicide was "how to say no to a nude request".
-# Less sure, the safety line comes alone (it also speaks to someone worried about another).
+# An acute word gets its answer with the safety line, instead of the check-in, only when the classifier is
+# at least this sure what the message is (bot/risk/detector.py, SAFETY_LINE_BELOW).
 ANSWER_SURE = 0.5
 
 
@@ -48,8 +47,8 @@ def classifier_view(ranking: List[Dict[str, Any]], chosen: Dict[str, Any]) -> Tu
     return intent, confidence, fallback, top.get(INTENT_NAME_KEY) or ""
 
 
-def _answer_before_safety_line(ranking: List[Dict[str, Any]]) -> Optional[str]:
-    """The intent whose answer precedes the safety line: the classifier's best reading, when sure."""
+def sure_reading(ranking: List[Dict[str, Any]]) -> Optional[str]:
+    """The classifier's best intent other than the fallback, when it gives it at least ANSWER_SURE."""
     own = [c for c in ranking if c.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME]
     sure = own and float(own[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= ANSWER_SURE
     return own[0].get(INTENT_NAME_KEY) if sure else None
@@ -84,11 +83,12 @@ class RiskDetectorComponent(GraphComponent):
                 continue
             intent, confidence, fallback, top_intent = classifier_view(
                 message.get(INTENT_RANKING_KEY) or [], message.get(INTENT) or {})
+            answer = sure_reading(message.get(INTENT_RANKING_KEY) or [])
             assessment = detector.assess(text, intent, confidence, disclosure=message.get(DISCLOSURE_KEY),
-                                         fallback=fallback, top_intent=top_intent)
+                                         fallback=fallback, top_intent=top_intent, answer_intent=answer)
             risk = assessment.as_dict()
             if assessment.safety_line:
-                risk[ANSWER_KEY] = _answer_before_safety_line(message.get(INTENT_RANKING_KEY) or [])
+                risk[ANSWER_KEY] = answer
             message.set(RISK_KEY, risk, add_to_output=True)
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY) or ""
             if assessment.escalate:

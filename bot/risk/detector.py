@@ -61,15 +61,19 @@ LEXICON_VETO_MASS = 0.30
 # from the retired rounds: left out one round at a time (rounds 1 to 8), an acute word alone under P 0.5
 # handed over 32 near-misses and no disclosure (reports/risk_blind_round10.md).
 ACUTE_WORD_NEEDS = 0.30
-# ... and below this P(disclosure), when the classifier reads a question or an ordinary topic
-# (SAFETY_LINE_INTENTS), the detector is not unsure but sure: Sam answers the question and adds one
-# line naming 113 and 112 (the safety line) instead of asking "Gaat dit over jou?". A how-to question,
-# a lesson or a past that is over stays a question (#9), and the check-in is kept for the unsure.
+# ... and below this P(disclosure), when the classifier is sure the message is a question or an ordinary
+# topic (SAFETY_LINE_INTENTS; `answer_intent`), the detector is not unsure but sure: Sam answers it and
+# adds one line naming 113 and 112 (the safety line) instead of asking "Gaat dit over jou?". A how-to
+# question, a lesson or a figure of speech stays what it is (#9); the check-in is kept for the unsure.
 SAFETY_LINE_BELOW = 0.05
 # The classifier's readings that get their answer with the safety line: questions (ask_*), a topic
 # mentioned, a safe step told, something Sam does not cover. A bad feeling, distress, "help", "ja" or
 # "nee" keep the check-in: there the question "Ben je nu veilig?" is the answer.
-SAFETY_LINE_INTENTS = ("mention_topic", "tell_safe_step", "out_of_scope")
+SAFETY_LINE_INTENTS = ("mention_topic", "out_of_scope")
+# ... but not these: left out over the retired rounds, "hoe help je iemand die zegt dat ze dood wil" read
+# as how to say no to a nude request, and two missed disclosures ("mn leven is voorbij. ik maak er een
+# einde aan") as a safe step told ("Goed dat je dat gedaan hebt"). They keep the check-in.
+NO_SAFETY_LINE_INTENTS = ("ask_saying_no", "ask_send_picture", "tell_safe_step")
 # Below this P(about me, now) from the detector's who-and-when regression, P(disclosure) is scaled down
 # by P(self) / SUBJECT_NEEDS, unless at least ACUTE_SHARE of P is self-harm or danger now. Chosen on
 # retired rounds 1 to 4: false handovers fell in all four (by 0.004 to 0.018) at three disclosures over
@@ -96,7 +100,8 @@ ACUTE_NAMES_AT = 0.30
 def answers_with_safety_line(intent: Optional[str]) -> bool:
     """Whether a message the classifier reads as `intent` gets its answer with the safety line (an acute
     word the detector is sure is no disclosure), rather than the check-in."""
-    return bool(intent) and (intent.startswith(QUESTION_INTENT_PREFIX) or intent in SAFETY_LINE_INTENTS)
+    return bool(intent) and intent not in NO_SAFETY_LINE_INTENTS and (
+        intent.startswith(QUESTION_INTENT_PREFIX) or intent in SAFETY_LINE_INTENTS)
 
 
 def rank(severity: Optional[str]) -> int:
@@ -150,22 +155,23 @@ class RiskDetector:
 
     def assess(self, text: str, intent: Optional[str] = None, confidence: float = 0.0,
                disclosure: Optional[Dict[str, Any]] = None, fallback: bool = False,
-               top_intent: Optional[str] = None, decide: bool = True) -> Assessment:
+               top_intent: Optional[str] = None, decide: bool = True,
+               answer_intent: Optional[str] = None) -> Assessment:
         """`intent`/`confidence`: the classifier's most likely disclosure intent and its probability.
         `disclosure`: the detector's {"p", "p_acute", "category"}; `fallback`: the classifier fell back;
-        `top_intent`: its best intent other than the fallback (defaults to `intent`).
+        `top_intent`: its best intent other than the fallback (defaults to `intent`); `answer_intent`: that
+        intent when the classifier is sure of it (bot.nlu.risk_component.sure_reading), else None.
         With the detector there, the rules' verdict and the signals they read go to the fitted decision
         (bot/risk/decision.py), except for acute words; `decide=False` returns the rules' verdict alone."""
-        result = self._assess(text, intent, confidence, disclosure, fallback, top_intent, decide)
+        result = self._assess(text, intent, confidence, disclosure, fallback, top_intent, decide, answer_intent)
         # Named last: a name must not change what the decision decides (its acute guard reads the rules'
         # severity; named before it, a how-to question about running away was kept as self-harm).
         return self._name_acute(result, disclosure) if decide else result
 
     def _assess(self, text: str, intent: Optional[str], confidence: float, disclosure: Optional[Dict[str, Any]],
-                fallback: bool, top_intent: Optional[str], decide: bool) -> Assessment:
+                fallback: bool, top_intent: Optional[str], decide: bool, answer_intent: Optional[str]) -> Assessment:
         hits, keys = self.lexicon.match(text)
-        result = self._by_rules(text, hits, keys, intent, confidence, disclosure, fallback,
-                                top_intent if top_intent is not None else intent)
+        result = self._by_rules(text, hits, keys, intent, confidence, disclosure, fallback, answer_intent)
         if disclosure is None or any(h.entry.severity == "acute" for h in hits):
             return result
         about_self = self._talks_about_self(keys)
@@ -216,7 +222,8 @@ class RiskDetector:
                           decision_score=result.decision_score, signals=result.signals)
 
     def _by_rules(self, text: str, hits: List[Hit], keys: List[str], intent: Optional[str], confidence: float,
-                  disclosure: Optional[Dict[str, Any]], fallback: bool, top_intent: Optional[str] = None) -> Assessment:
+                  disclosure: Optional[Dict[str, Any]], fallback: bool,
+                  answer_intent: Optional[str] = None) -> Assessment:
         about_self = self._talks_about_self(keys)
         general = self._is_question_form(keys, text) and not about_self
         intent_category = None
@@ -258,7 +265,7 @@ class RiskDetector:
             if (p is not None and p < ACUTE_WORD_NEEDS and no_disclosure_intent and informed and not acute_detector
                     and not disguised(text)):
                 found = self._result(acute, hits, "lexicon", 1.0, general)
-                line = p < SAFETY_LINE_BELOW and answers_with_safety_line(top_intent)
+                line = p < SAFETY_LINE_BELOW and answers_with_safety_line(answer_intent)
                 return Assessment(escalate=False, category=found.category, severity=found.severity,
                                   matched=found.matched, source="lexicon", general_question=general,
                                   disclosure_p=p, check_in=not line, must_check_in=not line, safety_line=line)
