@@ -11,7 +11,7 @@ Every feature must come from predictions that did not see the line. Two kinds of
   rounds, hard cases only, lack, and check the decision on them; they are not fitted on (see below).
 Messages with an acute word stay with the rules and are not fitted. The thresholds are fixed below;
 the report compares the rules and the fitted decision on each round (the regression fitted without
-that round) and on each NLU fold (reports/risk_decision.md). About 50 minutes for 39 rounds on two cores,
+that round) and on each NLU fold (reports/risk_decision.md). About 51 minutes for 40 rounds on two cores,
 about 55 s more per round.
 """
 from __future__ import annotations

@@ -55,3 +55,23 @@ def test_the_metrics_say_whether_the_category_named_is_the_one_written():
     assert result["category_right"] == pytest.approx(2 / 3, abs=1e-3)
     assert result["category_right_with_context"] == 0.5
     assert result["acute_named_acute"] == 0.5  # danger now handed over as sextortion: no 112 in the answer
+
+
+def test_the_metrics_count_safety_lines_apart_from_check_ins():
+    """A safety line (the answer with 113 and 112) is no check-in; missed disclosures that still got either
+    are counted. Measured without a model."""
+    data = {"disclosures": [
+        {"text": "a", "category": "selfharm", "severity": "acute"},
+        {"text": "b", "category": "selfharm", "severity": "acute"},
+        {"text": "c", "category": "abuse", "severity": "high"},
+    ], "near_misses": [{"text": t, "class": "lesson"} for t in "defg"]}
+    verdicts = {"a": {"escalate": True}, "b": {"check_in": True}, "c": {"safety_line": True},
+                "d": {"check_in": True}, "e": {"safety_line": True}, "f": {"safety_line": True}, "g": {}}
+
+    def fake(text, context=None):
+        return {"escalate": False, "category": "selfharm", **verdicts[text]}
+
+    result = evaluation.risk_metrics(fake, data=data)
+    assert result["check_in_rate_near_misses"] == 0.25 and result["safety_line_rate_near_misses"] == 0.5
+    assert result["missed_with_check_in"] == 1 and result["missed_with_safety_line"] == 1
+    assert result["recall_overall"] == pytest.approx(1 / 3, abs=1e-3)
