@@ -163,8 +163,9 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        """Not understood: the check-in if the risk component asks for it; shortly after a handover,
-        the help of that handover; otherwise utter_default (rephrase, with the menu)."""
+        """Not understood: the check-in if the risk component asks for it, or the answer with the safety
+        line; shortly after a handover, the help of that handover; otherwise utter_default (rephrase,
+        with the menu)."""
         context: Optional[risk_context.RiskContext] = risk_context.current(tracker)
         line_after = safety_line_intent(tracker)
         if wants_check_in(tracker):
