@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import content
 from bot.actions import risk_context
 from bot.actions.answers import NUDGE, TRUSTED_ADULT_ANSWER, sent_responses
-from bot.actions.replies import helpline_variables, message, send_turn
+from bot.actions.replies import Message, helpline_variables, message, send_turn
 
 # Question intent -> its answer. Answers with a {helplines} place get the lines of the category
 # in ANSWER_HELPLINES (or "general").
@@ -73,6 +73,11 @@ def safety_line_intent(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def answer_message(intent: str, answer: str) -> Message:
+    """A question's answer, with the lines of its category where it has a {helplines} place."""
+    return message(answer, **helpline_variables(answer, ANSWER_HELPLINES.get(intent, "general")))
+
+
 class ActionAnswer(Action):
     def name(self) -> Text:
         return "action_answer"
@@ -84,7 +89,7 @@ class ActionAnswer(Action):
         if answer is None:  # a rule sent another intent here: say so honestly, never stay silent
             dispatcher.utter_message(response=DEFAULT)
             return []
-        turn = [message(answer, **helpline_variables(answer, ANSWER_HELPLINES.get(intent, "general")))]
+        turn = [answer_message(intent, answer)]
         if not set(sent_responses(tracker)) & {NUDGE, TRUSTED_ADULT_ANSWER}:
             turn.append(message(NUDGE))
         send_turn(dispatcher, turn)
@@ -139,7 +144,7 @@ def answer_with_safety_line(dispatcher: CollectingDispatcher, intent: str) -> No
     turn = []
     answer = safety_line_answer(intent) if intent else None
     if answer:
-        turn.append(message(answer, **helpline_variables(answer, ANSWER_HELPLINES.get(intent, "general"))))
+        turn.append(answer_message(intent, answer))
     turn.append(message(SAFETY_LINE, **helpline_variables(SAFETY_LINE, CHECK_IN_LINES)))
     send_turn(dispatcher, turn)
 

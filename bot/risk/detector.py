@@ -67,8 +67,8 @@ ACUTE_WORD_NEEDS = 0.30
 # question, a lesson or a figure of speech stays what it is (#9); the check-in is kept for the unsure.
 SAFETY_LINE_BELOW = 0.05
 # The classifier's readings that get their answer with the safety line: questions (ask_*), a topic
-# mentioned, a safe step told, something Sam does not cover. A bad feeling, distress, "help", "ja" or
-# "nee" keep the check-in: there the question "Ben je nu veilig?" is the answer.
+# mentioned, something Sam does not cover. A bad feeling, distress, "help", "ja" or "nee" keep the
+# check-in: there the question "Ben je nu veilig?" is the answer.
 SAFETY_LINE_INTENTS = ("mention_topic", "out_of_scope")
 # ... but not these: left out over the retired rounds, "hoe help je iemand die zegt dat ze dood wil" read
 # as how to say no to a nude request, and two missed disclosures ("mn leven is voorbij. ik maak er een
